@@ -87,6 +87,10 @@ func (r *Reader) Line() int { return r.recLine }
 // the next call to Next.
 func (r *Reader) Fields() [][]byte { return r.fields }
 
+// record returns the current record's field bytes, back to back, and the
+// end offset of each field in them.
+func (r *Reader) record() ([]byte, []int) { return r.rec, r.ends }
+
 // Issue returns the quoting problem of the current record, or nil.
 func (r *Reader) Issue() *QuoteIssue { return r.issue }
 

@@ -41,7 +41,15 @@ var (
 type entry struct {
 	name string // path inside the archive, relative to its root
 	open func() (io.ReadCloser, error)
+	// sizeHint estimates the uncompressed size, to presize key sets. It is
+	// never trusted as a limit: a zip's claim is capped by its compressed
+	// size times a typical CSV ratio.
+	sizeHint int64
 }
+
+// typicalRatio is about how well CSV compresses; a zip entry claiming more
+// than this many times its compressed size is sized by the latter.
+const typicalRatio = 20
 
 // source is an archive's entries, found and checked at the zip level.
 type source struct {
@@ -96,7 +104,8 @@ func readZip(r io.ReaderAt, size int64, lim Limits) *source {
 			continue
 		}
 		zf := zf
-		src.entries = append(src.entries, entry{name: zf.Name, open: func() (io.ReadCloser, error) {
+		hint := min(int64(zf.UncompressedSize64), int64(zf.CompressedSize64)*typicalRatio)
+		src.entries = append(src.entries, entry{name: zf.Name, sizeHint: hint, open: func() (io.ReadCloser, error) {
 			rc, err := zf.Open()
 			if err != nil {
 				return nil, err
@@ -144,7 +153,11 @@ func openDir(dir string) (*source, error) {
 			continue
 		}
 		p := filepath.Join(dir, de.Name())
-		src.entries = append(src.entries, entry{name: de.Name(), open: func() (io.ReadCloser, error) { return os.Open(p) }})
+		var hint int64
+		if fi, err := de.Info(); err == nil {
+			hint = fi.Size()
+		}
+		src.entries = append(src.entries, entry{name: de.Name(), sizeHint: hint, open: func() (io.ReadCloser, error) { return os.Open(p) }})
 	}
 	return src, nil
 }

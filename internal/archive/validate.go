@@ -77,28 +77,19 @@ func ValidateDir(dir string, opt Options) (*Result, error) {
 	return validate(src, opt)
 }
 
-// keySet holds the keys of one uniqueness constraint as 64-bit hashes,
-// each with the line that introduced it; removedBit marks ACTION=R rows.
-// Hashes, not strings, keep a million-person archive within memory; the
-// seed is random per run, so a collision (about one in 10^6 runs for
-// ten million keys) cannot repeat.
-type keySet map[uint64]uint32
-
-const removedBit = 1 << 31
-
 type validator struct {
 	opt     Options
 	res     *Result
 	seed    maphash.Seed
 	version Version // empty: unknown, check files by name only
 	mirror  bool
-	sets    map[string]keySet
+	sets    map[string]*keySet
 	// scratch buffers of hashing, reused for every key
 	scratch, scratch2 []byte
 }
 
 func validate(src *source, opt Options) (*Result, error) {
-	v := &validator{opt: opt, res: &Result{}, seed: maphash.MakeSeed(), sets: map[string]keySet{}}
+	v := &validator{opt: opt, res: &Result{}, seed: maphash.MakeSeed(), sets: map[string]*keySet{}}
 	for _, f := range src.findings {
 		v.emit(f)
 	}
@@ -145,8 +136,58 @@ func validate(src *source, opt Options) (*Result, error) {
 		if err := v.readFile(l, name, fs.byLayout[l]); err != nil {
 			return nil, err
 		}
+		// Free the key sets no later file needs.
+		for name := range v.sets {
+			if lastUse[name] <= layoutIndex(l) {
+				delete(v.sets, name)
+			}
+		}
 	}
 	return v.res, nil
+}
+
+// lastUse maps each key set to the last layout that reads it: the
+// validator drops a set once that file is done, so the keys of custom
+// values, say, do not outlive their file.
+var lastUse = func() map[string]int {
+	m := map[string]int{}
+	for i := range layouts {
+		l := &layouts[i]
+		for _, u := range l.Unique {
+			name := u.Scope
+			if name == "" {
+				name = setName(l.Name, u.Columns)
+			}
+			m[name] = i
+		}
+		for _, c := range l.Columns {
+			for _, r := range []*Ref{c.Ref, c.NotIn} {
+				if r != nil {
+					m[setName(r.File, []string{r.Column})] = i
+				}
+			}
+		}
+		if l.Name == FileMemberships {
+			for _, t := range layouts {
+				if t.DeviceType != "" {
+					m[setName(t.Name, []string{"EXTERNAL_KEY"})] = i
+				}
+			}
+			for _, f := range memberFiles {
+				m[setName(f, []string{"EXTERNAL_KEY"})] = i
+			}
+		}
+	}
+	return m
+}()
+
+func layoutIndex(l *Layout) int {
+	for i := range layouts {
+		if &layouts[i] == l {
+			return i
+		}
+	}
+	return -1
 }
 
 func (v *validator) readManifest(e *entry) (Manifest, []Finding) {
@@ -170,10 +211,10 @@ func (v *validator) emit(f Finding) {
 }
 
 // set returns the key set named name, creating it.
-func (v *validator) set(name string) keySet {
+func (v *validator) set(name string) *keySet {
 	s := v.sets[name]
 	if s == nil {
-		s = keySet{}
+		s = newKeySet()
 		v.sets[name] = s
 	}
 	return s
@@ -183,16 +224,14 @@ func setName(file string, cols []string) string { return file + ":" + strings.Jo
 
 // hashKey hashes the parts of a key; fold parts are compared without case.
 func (v *validator) hashKey(parts [][]byte, fold []bool) uint64 {
-	var h maphash.Hash
-	h.SetSeed(v.seed)
+	v.scratch2 = v.scratch2[:0]
 	for i, p := range parts {
 		if fold[i] {
 			p = v.lower(p)
 		}
-		h.Write(p)
-		h.WriteByte(0)
+		v.scratch2 = append(append(v.scratch2, p...), 0)
 	}
-	return h.Sum64()
+	return maphash.Bytes(v.seed, v.scratch2)
 }
 
 // hashOne hashes a single-part key the way hashKey does.
@@ -236,6 +275,9 @@ type fileCheck struct {
 	pending  []pendingRef
 	vals     [][]byte
 	ok       []bool
+	parts    [][]byte // scratch for key parts
+	fieldBuf [][]byte // the fields of the current row
+	utf8OK   bool     // every field of the current row is valid UTF-8
 	// memberships only
 	memberType, memberSub, memberKey int
 }
@@ -245,13 +287,13 @@ type boundUnique struct {
 	name string // of the set in validator.sets
 	cols []int
 	fold []bool
-	set  keySet
+	set  *keySet
 	req  bool // every column of the key is required
 }
 
 type boundRef struct {
 	col  int
-	set  keySet // nil: the target file is not in the archive
+	set  *keySet // nil: the target file is not in the archive
 	fold bool
 	self bool // refers to its own file: may be a forward reference
 	not  bool // NotIn: the value must be absent from set
@@ -290,9 +332,38 @@ func (v *validator) readFile(l *Layout, name string, e *entry) error {
 		v.emit(Finding{File: name, Line: 1, Severity: Warning, Code: CodeBOM, Message: "the file starts with a UTF-8 byte-order mark; it was stripped"})
 	}
 	fc.bind(r.Line(), r.Fields())
-	for r.Next() {
-		fc.res.Rows++
-		fc.row(r)
+	// Reading (inflating and parsing) runs beside checking, one core each.
+	batches, free := make(chan *recBatch, 4), make(chan *recBatch, 6)
+	go readBatches(r, batches, free)
+	first := true
+	for b := range batches {
+		if first {
+			fc.presize(b, e.sizeHint)
+			first = false
+		}
+		for i := range b.recs {
+			rec := &b.recs[i]
+			fc.fieldBuf = fc.fieldBuf[:0]
+			start := int32(0)
+			if rec.first > 0 {
+				start = b.ends[rec.first-1]
+			}
+			for _, end := range b.ends[rec.first : rec.first+rec.n] {
+				fc.fieldBuf = append(fc.fieldBuf, b.data[start:end])
+				start = end
+			}
+			var issue *QuoteIssue
+			if rec.hasIssue {
+				issue = &rec.issue
+			}
+			fc.res.Rows++
+			fc.utf8OK = rec.utf8OK
+			fc.row(rec.line, fc.fieldBuf, issue)
+		}
+		select {
+		case free <- b:
+		default:
+		}
 	}
 	if err := r.Err(); err != nil {
 		fc.readError(err)
@@ -361,6 +432,7 @@ func (fc *fileCheck) bind(line int, header [][]byte) {
 		}
 	}
 	fc.vals = make([][]byte, len(l.Columns))
+	fc.parts = make([][]byte, len(l.Columns))
 	fc.ok = make([]bool, len(l.Columns))
 	fc.action = fc.index("ACTION")
 	fc.memberType, fc.memberSub, fc.memberKey = fc.index("MEMBER_TYPE"), fc.index("MEMBER_SUB_TYPE"), fc.index("MEMBER_KEY")
@@ -410,9 +482,8 @@ func (fc *fileCheck) index(name string) int {
 }
 
 // row checks one record.
-func (fc *fileCheck) row(r *Reader) {
-	line, fields := r.Line(), r.Fields()
-	if is := r.Issue(); is != nil {
+func (fc *fileCheck) row(line int, fields [][]byte, is *QuoteIssue) {
+	if is != nil {
 		col := ""
 		if is.Field < len(fields) || is.Kind == IssueUnterminated {
 			col = fc.columnOfField(is.Field)
@@ -550,7 +621,7 @@ func (fc *fileCheck) keys(line int, remove bool) {
 		if remove && i > 0 {
 			break // a removal is identified by its first key only
 		}
-		parts := make([][]byte, len(bu.cols))
+		parts := fc.parts[:len(bu.cols)]
 		complete := true
 		for j, ci := range bu.cols {
 			if !fc.ok[ci] && (fc.l.Columns[ci].Required || len(fc.vals[ci]) > 0) {
@@ -562,15 +633,13 @@ func (fc *fileCheck) keys(line int, remove bool) {
 			continue
 		}
 		h := fc.v.hashKey(parts, bu.fold)
-		if prev, dup := bu.set[h]; dup {
-			fc.duplicate(line, bu, parts, prev)
-			continue
-		}
 		mark := uint32(line)
 		if remove {
 			mark |= removedBit
 		}
-		bu.set[h] = mark
+		if prev, dup := bu.set.add(h, mark); dup {
+			fc.duplicate(line, bu, parts, prev)
+		}
 	}
 }
 
@@ -626,7 +695,7 @@ func (fc *fileCheck) lookup(line, ci int, val []byte, br boundRef) {
 		return
 	}
 	h := fc.v.hashOne(val, br.fold)
-	mark, found := br.set[h]
+	mark, found := br.set.get(h)
 	switch {
 	case br.not:
 		if found {
@@ -653,11 +722,91 @@ func (fc *fileCheck) finish() {
 	for _, p := range fc.pending {
 		c := &fc.l.Columns[p.col]
 		set := fc.v.sets[setName(c.Ref.File, []string{c.Ref.Column})]
-		if _, ok := set[p.hash]; !ok {
+		if _, ok := set.get(p.hash); !ok {
 			fc.unknownRef(p.line, c.Name, p.value, c.Ref)
 		}
 	}
 	fc.pending = nil
+}
+
+// presize reserves room in the file's key sets for the rows the file
+// probably has, judged from the first batch and the entry's size, so the
+// sets do not rehash as they fill.
+func (fc *fileCheck) presize(b *recBatch, size int64) {
+	if len(b.recs) == 0 || size <= 0 {
+		return
+	}
+	// Bytes per row: field bytes, one separator a field, a line break.
+	perRow := (len(b.data) + len(b.ends) + 2*len(b.recs)) / len(b.recs)
+	rows := int(size / int64(max(perRow, 1)))
+	for _, bu := range fc.uniques {
+		bu.set.reserve(rows)
+	}
+}
+
+// recBatch carries records from the reading goroutine to the checker.
+// Field bytes are copied into data, so the reader can move on.
+type recBatch struct {
+	data []byte
+	ends []int32 // end offset in data of each field, all records in turn
+	recs []batchRec
+}
+
+type batchRec struct {
+	line     int
+	first, n int32 // the record's fields are ends[first : first+n]
+	issue    QuoteIssue
+	hasIssue bool
+	utf8OK   bool
+}
+
+const (
+	batchRecords = 2048
+	batchBytes   = 1 << 20
+)
+
+// readBatches reads every record of r into batches, taking empty ones
+// from free when there are any, and closes out at the end.
+func readBatches(r *Reader, out chan<- *recBatch, free chan *recBatch) {
+	defer close(out)
+	get := func() *recBatch {
+		select {
+		case b := <-free:
+			b.data, b.ends, b.recs = b.data[:0], b.ends[:0], b.recs[:0]
+			return b
+		default:
+			return &recBatch{}
+		}
+	}
+	b := get()
+	for r.Next() {
+		rec := batchRec{line: r.Line(), first: int32(len(b.ends)), n: int32(len(r.Fields()))}
+		if is := r.Issue(); is != nil {
+			rec.issue, rec.hasIssue = *is, true
+		}
+		data, ends := r.record()
+		base := len(b.data)
+		b.data = append(b.data, data...)
+		for _, e := range ends {
+			b.ends = append(b.ends, int32(base+e))
+		}
+		// The whole record is valid UTF-8 and no field starts inside a
+		// character: then every field is valid.
+		rec.utf8OK = utf8.Valid(data)
+		for _, e := range ends[:max(len(ends)-1, 0)] {
+			if rec.utf8OK && e < len(data) && data[e]&0xC0 == 0x80 {
+				rec.utf8OK = false
+			}
+		}
+		b.recs = append(b.recs, rec)
+		if len(b.recs) >= batchRecords || len(b.data) >= batchBytes {
+			out <- b
+			b = get()
+		}
+	}
+	if len(b.recs) > 0 {
+		out <- b
+	}
 }
 
 // trim removes surrounding spaces and tabs.

@@ -200,3 +200,18 @@ func TestFindingsCarryValueAndMessage(t *testing.T) {
 		t.Errorf("finding = %+v; want the value, ERROR and a message suggesting Europe/Paris", f)
 	}
 }
+
+// The example archive of the docs must stay clean.
+func TestExampleArchiveIsClean(t *testing.T) {
+	var got []Finding
+	res, err := ValidateDir("../../examples/archive", Options{Limits: DefaultLimits(), Sink: func(f Finding) { got = append(got, f) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) > 0 {
+		t.Fatalf("findings in examples/archive: %v", got)
+	}
+	if res.Rows() < 15 {
+		t.Errorf("examples/archive has %d rows; it should show every kind of file", res.Rows())
+	}
+}

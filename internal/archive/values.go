@@ -17,7 +17,7 @@ func (fc *fileCheck) value(line int, c *Column, b []byte) bool {
 		fc.find(line, c.Name, shownValue(b), Error, code, msg)
 		return false
 	}
-	if !utf8.Valid(b) {
+	if !fc.utf8OK && !utf8.Valid(b) {
 		return bad(CodeInvalidUTF8, "the value is not valid UTF-8 (the file may be in Latin-1 or Windows-1252); save the file as UTF-8")
 	}
 	if len(b) == 0 {
