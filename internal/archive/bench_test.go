@@ -3,6 +3,7 @@ package archive_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/epicsync/epic/internal/archive"
@@ -10,16 +11,20 @@ import (
 )
 
 // BenchmarkValidateZip validates a generated archive of 100,000 people
-// (about 680,000 rows); scripts/bench does the same for a million with the
-// real binary and measures peak memory.
+// (about 680,000 rows; EPIC_BENCH_USERS sets another number); scripts/bench
+// does the same for a million with the real binary and measures peak memory.
 func BenchmarkValidateZip(b *testing.B) {
+	users := 100_000
+	if n, err := strconv.Atoi(os.Getenv("EPIC_BENCH_USERS")); err == nil {
+		users = n
+	}
 	path := filepath.Join(b.TempDir(), "a.zip")
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := archive.NewZipWriter(f, archive.Latest)
-	if _, err := generate.Write(w, generate.Options{Users: 100_000, Seed: 1, Manifest: archive.DefaultManifest()}); err != nil {
+	if _, err := generate.Write(w, generate.Options{Users: users, Seed: 1, Manifest: archive.DefaultManifest()}); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

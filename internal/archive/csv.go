@@ -31,9 +31,6 @@ type QuoteIssue struct {
 	Line   int // line where the offending quote stands
 	Column int // byte column (1-based) of the quote in that line
 	Field  int // index of the field in the record
-	// Lines is how many lines the unterminated value ran over before the
-	// reader gave up (IssueUnterminated only).
-	Lines int
 }
 
 // Reader reads RFC 4180 records one at a time from a stream, never holding
@@ -281,7 +278,7 @@ func (r *Reader) quoted() (last, ok bool) {
 	afterCR := false
 	for {
 		if !r.fill() {
-			r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends), Lines: r.line - openLine + 1}
+			r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends)}
 			return true, false
 		}
 		i := r.pos
@@ -294,7 +291,7 @@ func (r *Reader) quoted() (last, ok bool) {
 		r.rec = append(r.rec, r.buf[r.pos:i]...)
 		r.pos = i
 		if len(r.rec) > maxRecordBytes {
-			r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends), Lines: r.line - openLine + 1}
+			r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends)}
 			return true, false
 		}
 		if i == r.end {
@@ -349,7 +346,7 @@ func (r *Reader) afterClose(openLine, openCol int) (last, ok bool) {
 	if r.line > openLine {
 		// The "closing" quote was most likely the opening quote of a later
 		// value: the real opening quote was never closed.
-		r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends), Lines: r.line - openLine + 1}
+		r.issue = &QuoteIssue{Kind: IssueUnterminated, Line: openLine, Column: openCol, Field: len(r.ends)}
 		return true, false
 	}
 	r.setIssue(IssueBareQuote, r.line, r.pos-r.col+1)

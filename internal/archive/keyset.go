@@ -44,7 +44,7 @@ func (s *keySet) add(h uint64, mark uint32) (uint32, bool) {
 	if h == 0 {
 		h = 1
 	}
-	if (s.n+1)*5 > len(s.hashes)*4 { // keep the load under 0.8
+	if (s.n+1)*10 > len(s.hashes)*7 { // keep the load under 0.7
 		s.grow()
 	}
 	mask := uint64(len(s.hashes) - 1)
@@ -63,7 +63,7 @@ func (s *keySet) add(h uint64, mark uint32) (uint32, bool) {
 // reserve makes room for n more keys without growing.
 func (s *keySet) reserve(n int) {
 	slots := len(s.hashes)
-	for (s.n+n)*5 > slots*4 {
+	for (s.n+n)*10 > slots*7 {
 		slots *= 2
 	}
 	if slots > len(s.hashes) {

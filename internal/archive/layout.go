@@ -341,7 +341,7 @@ var layouts = []Layout{
 			colOwned,
 			colAct,
 		},
-		Unique: []Unique{{Columns: []string{"TEAM_KEY", "MEMBER_TYPE", "MEMBER_KEY"}, Code: CodeDuplicateMembership}},
+		Unique: []Unique{{Columns: []string{"TEAM_KEY", "MEMBER_TYPE", "MEMBER_KEY", "MEMBER_SUB_TYPE"}, Code: CodeDuplicateMembership}},
 	},
 }
 

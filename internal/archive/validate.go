@@ -84,12 +84,14 @@ type validator struct {
 	version Version // empty: unknown, check files by name only
 	mirror  bool
 	sets    map[string]*keySet
-	// scratch buffers of hashing, reused for every key
-	scratch, scratch2 []byte
+	hasher  fieldHasher // for the checking goroutine's own hashing (list items)
+	empty   uint64      // hash of an empty value
 }
 
 func validate(src *source, opt Options) (*Result, error) {
 	v := &validator{opt: opt, res: &Result{}, seed: maphash.MakeSeed(), sets: map[string]*keySet{}}
+	v.hasher.seed = v.seed
+	v.empty = maphash.Bytes(v.seed, nil)
 	for _, f := range src.findings {
 		v.emit(f)
 	}
@@ -222,41 +224,49 @@ func (v *validator) set(name string) *keySet {
 
 func setName(file string, cols []string) string { return file + ":" + strings.Join(cols, ",") }
 
-// hashKey hashes the parts of a key; fold parts are compared without case.
-func (v *validator) hashKey(parts [][]byte, fold []bool) uint64 {
-	v.scratch2 = v.scratch2[:0]
-	for i, p := range parts {
-		if fold[i] {
-			p = v.lower(p)
-		}
-		v.scratch2 = append(append(v.scratch2, p...), 0)
-	}
-	return maphash.Bytes(v.seed, v.scratch2)
+// fieldHasher hashes values for the key sets. It runs on the reading
+// goroutine, so checking only looks hashes up: the hash of a value is
+// that of its trimmed bytes, lower-cased first in columns that Fold.
+type fieldHasher struct {
+	seed    maphash.Seed
+	want    []bool // by field index: the field takes part in a key or reference
+	fold    []bool // by field index
+	scratch []byte
 }
 
-// hashOne hashes a single-part key the way hashKey does.
-func (v *validator) hashOne(p []byte, fold bool) uint64 {
+func (h *fieldHasher) hash(b []byte, fold bool) uint64 {
+	b = trim(b)
 	if fold {
-		p = v.lower(p)
+		b, h.scratch = lower(b, h.scratch)
 	}
-	v.scratch2 = append(append(v.scratch2[:0], p...), 0)
-	return maphash.Bytes(v.seed, v.scratch2)
+	return maphash.Bytes(h.seed, b)
 }
 
-func (v *validator) lower(p []byte) []byte {
-	for _, c := range p {
+// combine makes one hash of the hashes of a key's parts.
+func combine(parts []uint64) uint64 {
+	h := uint64(len(parts))
+	for _, p := range parts {
+		h = (h ^ p) * 0x9E3779B97F4A7C15
+		h ^= h >> 31
+	}
+	return h
+}
+
+// lower returns b in lower case, using scratch for ASCII (the common case).
+func lower(b, scratch []byte) ([]byte, []byte) {
+	for _, c := range b {
 		if c >= utf8.RuneSelf {
-			return bytes.ToLower(p)
+			return bytes.ToLower(b), scratch
 		}
 	}
-	v.scratch = v.scratch[:0]
-	for _, c := range p {
+	scratch = scratch[:0]
+	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		v.scratch = append(v.scratch, c)
+		scratch = append(scratch, c)
 	}
-	return v.scratch
+	return scratch, scratch
 }
 
 // fileCheck is the state of reading one file.
@@ -276,6 +286,8 @@ type fileCheck struct {
 	vals     [][]byte
 	ok       []bool
 	parts    [][]byte // scratch for key parts
+	partHash []uint64 // scratch for the hashes of key parts
+	hashes   []uint64 // by field index: the hashes of the current row's fields
 	fieldBuf [][]byte // the fields of the current row
 	utf8OK   bool     // every field of the current row is valid UTF-8
 	// memberships only
@@ -286,7 +298,6 @@ type boundUnique struct {
 	u    *Unique
 	name string // of the set in validator.sets
 	cols []int
-	fold []bool
 	set  *keySet
 	req  bool // every column of the key is required
 }
@@ -294,9 +305,8 @@ type boundUnique struct {
 type boundRef struct {
 	col  int
 	set  *keySet // nil: the target file is not in the archive
-	fold bool
-	self bool // refers to its own file: may be a forward reference
-	not  bool // NotIn: the value must be absent from set
+	self bool    // refers to its own file: may be a forward reference
+	not  bool    // NotIn: the value must be absent from set
 	ref  *Ref
 }
 
@@ -334,7 +344,7 @@ func (v *validator) readFile(l *Layout, name string, e *entry) error {
 	fc.bind(r.Line(), r.Fields())
 	// Reading (inflating and parsing) runs beside checking, one core each.
 	batches, free := make(chan *recBatch, 4), make(chan *recBatch, 6)
-	go readBatches(r, batches, free)
+	go readBatches(r, fc.fieldHasher(), batches, free)
 	first := true
 	for b := range batches {
 		if first {
@@ -356,6 +366,7 @@ func (v *validator) readFile(l *Layout, name string, e *entry) error {
 			if rec.hasIssue {
 				issue = &rec.issue
 			}
+			fc.hashes = b.hashes[rec.first : rec.first+rec.n]
 			fc.res.Rows++
 			fc.utf8OK = rec.utf8OK
 			fc.row(rec.line, fc.fieldBuf, issue)
@@ -433,6 +444,7 @@ func (fc *fileCheck) bind(line int, header [][]byte) {
 	}
 	fc.vals = make([][]byte, len(l.Columns))
 	fc.parts = make([][]byte, len(l.Columns))
+	fc.partHash = make([]uint64, len(l.Columns))
 	fc.ok = make([]bool, len(l.Columns))
 	fc.action = fc.index("ACTION")
 	fc.memberType, fc.memberSub, fc.memberKey = fc.index("MEMBER_TYPE"), fc.index("MEMBER_SUB_TYPE"), fc.index("MEMBER_KEY")
@@ -443,7 +455,6 @@ func (fc *fileCheck) bind(line int, header [][]byte) {
 		for _, name := range u.Columns {
 			ci := fc.index(name)
 			bu.cols = append(bu.cols, ci)
-			bu.fold = append(bu.fold, l.Columns[ci].Fold)
 			bu.req = bu.req && l.Columns[ci].Required
 		}
 		sn := u.Scope
@@ -463,9 +474,6 @@ func (fc *fileCheck) bind(line int, header [][]byte) {
 				continue
 			}
 			br := boundRef{col: ci, self: r.File == l.Name, not: r == c.NotIn, ref: r}
-			if target := LayoutOf(r.File); target != nil {
-				br.fold = target.Column(r.Column).Fold
-			}
 			br.set = v.sets[setName(r.File, []string{r.Column})]
 			fc.refs = append(fc.refs, br)
 		}
@@ -490,8 +498,8 @@ func (fc *fileCheck) row(line int, fields [][]byte, is *QuoteIssue) {
 		}
 		if is.Kind == IssueUnterminated {
 			fc.find(line, col, "", Error, CodeUnterminatedQuote,
-				fmt.Sprintf("the quote opened at line %d column %d is never closed (reading went on for %d lines); the row is skipped and reading resumed at line %d. Close the quote, or double a quote that is part of the value (\"\")",
-					is.Line, is.Column, is.Lines, line+1))
+				fmt.Sprintf("the quote opened at line %d column %d is never closed; the row is skipped and reading resumed at line %d. Close the quote, or double a quote that is part of the value (\"\")",
+					is.Line, is.Column, line+1))
 			fc.res.Ignored++
 			return
 		}
@@ -549,7 +557,7 @@ func (fc *fileCheck) row(line int, fields [][]byte, is *QuoteIssue) {
 		}
 	}
 	if fc.memberType >= 0 {
-		fc.membership(line)
+		fc.membership(line, remove)
 	}
 	fc.keys(line, remove)
 	if !remove {
@@ -568,14 +576,16 @@ func (fc *fileCheck) columnOfField(fi int) string {
 
 // membership checks the MEMBER_TYPE/MEMBER_SUB_TYPE pair and resolves
 // MEMBER_KEY in the file its type names.
-func (fc *fileCheck) membership(line int) {
+func (fc *fileCheck) membership(line int, remove bool) {
 	if !fc.ok[fc.memberType] {
 		return
 	}
 	t := string(fc.vals[fc.memberType])
 	if t != "DEVICE" {
 		fc.vals[fc.memberSub], fc.ok[fc.memberSub] = nil, false // ignored for other types
-		fc.resolve(line, fc.memberKey, memberFiles[t], false)
+		if !remove {
+			fc.resolve(line, fc.memberKey, memberFiles[t])
+		}
 		return
 	}
 	if !fc.ok[fc.memberSub] {
@@ -585,7 +595,9 @@ func (fc *fileCheck) membership(line int) {
 		}
 		return
 	}
-	fc.resolve(line, fc.memberKey, deviceLayout(string(fc.vals[fc.memberSub])).Name, false)
+	if !remove {
+		fc.resolve(line, fc.memberKey, deviceLayout(string(fc.vals[fc.memberSub])).Name)
+	}
 }
 
 func (fc *fileCheck) deviceTypes() []string {
@@ -606,12 +618,43 @@ func (fc *fileCheck) version() Version {
 }
 
 // resolve looks the value of column ci up among the EXTERNAL_KEYs of file.
-func (fc *fileCheck) resolve(line, ci int, file string, fold bool) {
+func (fc *fileCheck) resolve(line, ci int, file string) {
 	if !fc.ok[ci] {
 		return
 	}
 	set := fc.v.sets[setName(file, []string{"EXTERNAL_KEY"})]
-	fc.lookup(line, ci, fc.vals[ci], boundRef{col: ci, set: set, fold: fold, ref: &Ref{File: file, Column: "EXTERNAL_KEY"}})
+	fc.lookup(line, ci, fc.vals[ci], fc.hashOf(ci), boundRef{col: ci, set: set, ref: &Ref{File: file, Column: "EXTERNAL_KEY"}})
+}
+
+// hashOf returns the hash of column ci's value in the current row.
+func (fc *fileCheck) hashOf(ci int) uint64 {
+	if len(fc.vals[ci]) == 0 {
+		return fc.v.empty
+	}
+	return fc.hashes[fc.fields[ci]]
+}
+
+// fieldHasher returns the hasher the reading goroutine uses for this
+// file: it hashes the fields of key columns and of single-value references.
+func (fc *fileCheck) fieldHasher() *fieldHasher {
+	h := &fieldHasher{seed: fc.v.seed, want: make([]bool, fc.nf), fold: make([]bool, fc.nf)}
+	use := func(ci int) {
+		if fi := fc.fields[ci]; fi >= 0 {
+			h.want[fi], h.fold[fi] = true, fc.l.Columns[ci].Fold
+		}
+	}
+	for _, bu := range fc.uniques {
+		for _, ci := range bu.cols {
+			use(ci)
+		}
+	}
+	for _, br := range fc.refs {
+		use(br.col)
+	}
+	if fc.memberKey >= 0 {
+		use(fc.memberKey)
+	}
+	return h
 }
 
 // keys checks and records the row's uniqueness constraints.
@@ -621,18 +664,21 @@ func (fc *fileCheck) keys(line int, remove bool) {
 		if remove && i > 0 {
 			break // a removal is identified by its first key only
 		}
-		parts := fc.parts[:len(bu.cols)]
+		parts, hashes := fc.parts[:len(bu.cols)], fc.partHash[:len(bu.cols)]
 		complete := true
 		for j, ci := range bu.cols {
 			if !fc.ok[ci] && (fc.l.Columns[ci].Required || len(fc.vals[ci]) > 0) {
 				complete = false
 			}
-			parts[j] = fc.vals[ci]
+			parts[j], hashes[j] = fc.vals[ci], fc.hashOf(ci)
 		}
 		if !complete {
 			continue
 		}
-		h := fc.v.hashKey(parts, bu.fold)
+		h := hashes[0]
+		if len(hashes) > 1 {
+			h = combine(hashes)
+		}
 		mark := uint32(line)
 		if remove {
 			mark |= removedBit
@@ -677,24 +723,23 @@ func (fc *fileCheck) references(line int) {
 				continue
 			}
 			for item := range bytes.SplitSeq(val, []byte(",")) {
-				fc.lookup(line, br.col, trim(item), br)
+				fc.lookup(line, br.col, trim(item), fc.v.hasher.hash(item, c.Fold), br)
 			}
 			continue
 		}
-		fc.lookup(line, br.col, val, br)
+		fc.lookup(line, br.col, val, fc.hashOf(br.col), br)
 	}
 }
 
 const clearList = "<<<NONE>>>"
 
-func (fc *fileCheck) lookup(line, ci int, val []byte, br boundRef) {
+func (fc *fileCheck) lookup(line, ci int, val []byte, h uint64, br boundRef) {
 	col := fc.l.Columns[ci].Name
 	if br.set == nil {
 		// The target file is missing (reported already): only the service
 		// can resolve the reference.
 		return
 	}
-	h := fc.v.hashOne(val, br.fold)
 	mark, found := br.set.get(h)
 	switch {
 	case br.not:
@@ -747,9 +792,10 @@ func (fc *fileCheck) presize(b *recBatch, size int64) {
 // recBatch carries records from the reading goroutine to the checker.
 // Field bytes are copied into data, so the reader can move on.
 type recBatch struct {
-	data []byte
-	ends []int32 // end offset in data of each field, all records in turn
-	recs []batchRec
+	data   []byte
+	ends   []int32  // end offset in data of each field, all records in turn
+	hashes []uint64 // hash of each field that takes part in a key, else 0
+	recs   []batchRec
 }
 
 type batchRec struct {
@@ -767,12 +813,12 @@ const (
 
 // readBatches reads every record of r into batches, taking empty ones
 // from free when there are any, and closes out at the end.
-func readBatches(r *Reader, out chan<- *recBatch, free chan *recBatch) {
+func readBatches(r *Reader, h *fieldHasher, out chan<- *recBatch, free chan *recBatch) {
 	defer close(out)
 	get := func() *recBatch {
 		select {
 		case b := <-free:
-			b.data, b.ends, b.recs = b.data[:0], b.ends[:0], b.recs[:0]
+			b.data, b.ends, b.hashes, b.recs = b.data[:0], b.ends[:0], b.hashes[:0], b.recs[:0]
 			return b
 		default:
 			return &recBatch{}
@@ -787,8 +833,15 @@ func readBatches(r *Reader, out chan<- *recBatch, free chan *recBatch) {
 		data, ends := r.record()
 		base := len(b.data)
 		b.data = append(b.data, data...)
-		for _, e := range ends {
+		start := 0
+		for fi, e := range ends {
 			b.ends = append(b.ends, int32(base+e))
+			var fh uint64
+			if fi < len(h.want) && h.want[fi] {
+				fh = h.hash(data[start:e], h.fold[fi])
+			}
+			b.hashes = append(b.hashes, fh)
+			start = e
 		}
 		// The whole record is valid UTF-8 and no field starts inside a
 		// character: then every field is valid.

@@ -122,7 +122,7 @@ func TestValidate(t *testing.T) {
 		{"one device per name and person across files", add(FileVoice, row(FileVoice, "EXTERNAL_KEY", "V2", "DEVICE_NAME", "Work Email")),
 			[]string{"DS_VOICE_DEVICES.csv:3:USER_KEY+DEVICE_NAME:DUPLICATE_NAME"}},
 		{"duplicate membership", add(FileMemberships, row(FileMemberships, "MEMBER_SEQUENCE_NUMBER", "3")),
-			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:TEAM_KEY+MEMBER_TYPE+MEMBER_KEY:DUPLICATE_MEMBERSHIP"}},
+			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:TEAM_KEY+MEMBER_TYPE+MEMBER_KEY+MEMBER_SUB_TYPE:DUPLICATE_MEMBERSHIP"}},
 		{"dangling references are warnings", func(f map[string]string) {
 			add(FileUsers, row(FileUsers, "EXTERNAL_KEY", "U2", "USER_ID", "bob", "SITE_NAME", "Atlantis", "SUPERVISOR_LIST", "ada,nobody"))(f)
 			add(FileEmail, row(FileEmail, "EXTERNAL_KEY", "E2", "USER_KEY", "U9"))(f)
@@ -140,6 +140,12 @@ func TestValidate(t *testing.T) {
 			[]string{"DS_GROUPS.csv:3:GROUP_NAME:NAME_COLLISION"}},
 		{"device member needs a sub type", add(FileMemberships, row(FileMemberships, "MEMBER_KEY", "V1", "MEMBER_TYPE", "DEVICE", "MEMBER_SEQUENCE_NUMBER", "3")),
 			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:MEMBER_SUB_TYPE:REQUIRED"}},
+		{"same key as person and as device is no duplicate", add(FileMemberships,
+			row(FileMemberships, "MEMBER_KEY", "U1", "MEMBER_TYPE", "DEVICE", "MEMBER_SUB_TYPE", "EMAIL")),
+			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:MEMBER_KEY:UNKNOWN_REFERENCE"}},
+		{"sub type of a person member is ignored", add(FileMemberships,
+			row(FileMemberships, "MEMBER_SUB_TYPE", "EMAIL")),
+			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:TEAM_KEY+MEMBER_TYPE+MEMBER_KEY+MEMBER_SUB_TYPE:DUPLICATE_MEMBERSHIP"}},
 		{"bad member type", add(FileMemberships, row(FileMemberships, "MEMBER_TYPE", "USER")),
 			[]string{"DS_TEAM_MEMBERSHIPS.csv:4:MEMBER_TYPE:BAD_MEMBER_TYPE"}},
 		{"wrong field count", add(FileSites, "S2,Paris"),

@@ -28,6 +28,10 @@ func Epic(args []string, stdout, stderr io.Writer) int {
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintf(stderr, "epic: %s\n", msg)
 	}
+	if e := (*exitError)(nil); !errors.As(err, &e) {
+		// cobra's own errors (unknown command) lost their hint to SilenceErrors.
+		fmt.Fprintln(stderr, "Run 'epic --help' for usage.")
+	}
 	return exitCode(err)
 }
 
@@ -89,6 +93,7 @@ func validation(out io.Writer, findingsPath string, run func(archive.Options) (*
 		err = cerr
 	}
 	if err != nil {
+		os.Remove(findingsPath) // validation did not finish: leave no findings file behind
 		return nil, err
 	}
 	printFindings(out, &ff.summary, res.Rows(), findingsPath)
@@ -131,7 +136,7 @@ with the columns FILE,LINE,COLUMN,VALUE,SEVERITY,CODE,MESSAGE.`,
 			if res.Errors > 0 && !force {
 				return exitWith(ExitValidation, "%s has errors and was not uploaded (use -f to upload anyway)", path)
 			}
-			return exitWith(ExitFailure, "no server is configured, so %s was validated but not uploaded; this version of epic has no upload path yet (use -v to validate only)", path)
+			return exitWith(ExitFailure, "no server is configured, so %s was validated but not uploaded (use -v to validate only)", path)
 		},
 	}
 	c.Flags().BoolVarP(&validateOnly, "validate", "v", false, "validate only; never upload")
@@ -157,8 +162,11 @@ findings go to ARCHIVE.findings.csv beside the zip (--findings FILE).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			dir := args[0]
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return exitWith(ExitFailure, "%s is not a folder; pack takes an archive folder (manifest.xml and DS_*.csv files)", dir)
+			}
 			if output == "" {
-				return exitWith(ExitFailure, "pack needs -o ARCHIVE.zip")
+				return exitWith(ExitFailure, "pack needs -o ARCHIVE.zip; usage: %s", c.UseLine())
 			}
 			if findings == "" {
 				findings = findingsPathFor(output)

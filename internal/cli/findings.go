@@ -79,7 +79,7 @@ func printFindings(w io.Writer, s *archive.Summary, rows int, path string) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FILE\tLINE\tCOLUMN\tSEVERITY\tCODE\tMESSAGE")
 		for _, f := range s.First {
-			line := ""
+			line := "-"
 			if f.Line > 0 {
 				line = strconv.Itoa(f.Line)
 			}
@@ -94,8 +94,8 @@ func printFindings(w io.Writer, s *archive.Summary, rows int, path string) {
 			fmt.Fprintf(w, "... and %d more\n", more)
 		}
 	}
-	fmt.Fprintf(w, "%s, %s in %d rows; findings: %s\n",
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), rows, path)
+	fmt.Fprintf(w, "%s, %s in %s; findings: %s\n",
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(rows, "row"), path)
 }
 
 func clip(s string, n int) string {
