@@ -216,6 +216,9 @@ func writeZip(path string, fill func(*archive.Writer) error, v archive.Version) 
 		err = w.Close()
 	}
 	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes 0600; an archive is no secret
+	}
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
