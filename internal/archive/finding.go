@@ -121,9 +121,9 @@ func shownValue(b []byte) string {
 	return string(out)
 }
 
-// Sink receives findings as they are made. It must not retain nothing it
-// is not meant to: the validator streams every finding through it and keeps
-// none itself.
+// Sink receives findings as they are made. The validator streams every
+// finding through it and keeps none itself, so what a sink keeps is all
+// the memory findings take.
 type Sink func(Finding)
 
 // Summary counts findings and keeps the first few, for a short table.

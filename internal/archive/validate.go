@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -135,9 +136,7 @@ func validate(src *source, opt Options) (*Result, error) {
 				Message: fmt.Sprintf("%s exists from version %s on, but the manifest says %s; raise autoDataSyncVersion or remove the file", l.Name, l.Since, v.version)})
 			continue
 		}
-		if err := v.readFile(l, name, fs.byLayout[l]); err != nil {
-			return nil, err
-		}
+		v.readFile(l, name, fs.byLayout[l])
 		// Free the key sets no later file needs.
 		for name := range v.sets {
 			if lastUse[name] <= layoutIndex(l) {
@@ -317,13 +316,17 @@ type pendingRef struct {
 	value string
 }
 
-func (v *validator) readFile(l *Layout, name string, e *entry) error {
+func (v *validator) readFile(l *Layout, name string, e *entry) {
 	v.res.Files = append(v.res.Files, FileResult{Name: name, Layout: l})
 	fc := &fileCheck{v: v, l: l, name: name, res: &v.res.Files[len(v.res.Files)-1]}
 	rc, err := e.open()
 	if err != nil {
-		v.emit(Finding{File: name, Severity: Error, Code: CodeZipCorrupt, Message: fmt.Sprintf("cannot read the entry: %v", err)})
-		return nil
+		msg := fmt.Sprintf("cannot read the entry: %v", err)
+		if errors.Is(err, zip.ErrAlgorithm) {
+			msg = "the entry is compressed with a method epic cannot read; zip it with deflate (the default of zip tools)"
+		}
+		v.emit(Finding{File: name, Severity: Error, Code: CodeZipCorrupt, Message: msg})
+		return
 	}
 	defer rc.Close()
 	r := NewReader(rc)
@@ -336,7 +339,7 @@ func (v *validator) readFile(l *Layout, name string, e *entry) error {
 		default:
 			fc.fileError(CodeEmptyFile, "the file is empty; even a blank file needs its header line: "+strings.Join(l.ColumnNames(), ","))
 		}
-		return nil
+		return
 	}
 	if r.BOM() {
 		v.emit(Finding{File: name, Line: 1, Severity: Warning, Code: CodeBOM, Message: "the file starts with a UTF-8 byte-order mark; it was stripped"})
@@ -383,10 +386,9 @@ func (v *validator) readFile(l *Layout, name string, e *entry) error {
 		for _, bu := range fc.uniques {
 			delete(v.sets, bu.name)
 		}
-		return nil
+		return
 	}
 	fc.finish()
-	return nil
 }
 
 func (fc *fileCheck) fileError(code Code, msg string) {
@@ -492,10 +494,7 @@ func (fc *fileCheck) index(name string) int {
 // row checks one record.
 func (fc *fileCheck) row(line int, fields [][]byte, is *QuoteIssue) {
 	if is != nil {
-		col := ""
-		if is.Field < len(fields) || is.Kind == IssueUnterminated {
-			col = fc.columnOfField(is.Field)
-		}
+		col := fc.columnOfField(is.Field)
 		if is.Kind == IssueUnterminated {
 			fc.find(line, col, "", Error, CodeUnterminatedQuote,
 				fmt.Sprintf("the quote opened at line %d column %d is never closed; the row is skipped and reading resumed at line %d. Close the quote, or double a quote that is part of the value (\"\")",
@@ -545,9 +544,6 @@ func (fc *fileCheck) row(line int, fields [][]byte, is *QuoteIssue) {
 		// A removal needs only the row's identity.
 		for _, ci := range fc.identity {
 			fc.ok[ci] = fc.value(line, &l.Columns[ci], fc.vals[ci])
-		}
-		if fc.memberSub >= 0 {
-			fc.ok[fc.memberSub] = fc.value(line, &l.Columns[fc.memberSub], fc.vals[fc.memberSub])
 		}
 	} else {
 		for ci := range l.Columns {
