@@ -18,7 +18,8 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"epic": func() { os.Exit(cli.Epic(os.Args[1:], os.Stdout, os.Stderr)) },
+		"epic":  func() { os.Exit(cli.Epic(os.Args[1:], os.Stdout, os.Stderr)) },
+		"epicd": func() { os.Exit(cli.Epicd(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 

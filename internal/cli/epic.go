@@ -267,10 +267,11 @@ func templateCommand() *cobra.Command {
 
 func generateCommand() *cobra.Command {
 	var (
-		users  int
-		seed   int64
-		ver    string
-		mirror bool
+		users                int
+		seed                 int64
+		ver                  string
+		mirror               bool
+		change, add, dropPct float64
 	)
 	c := &cobra.Command{
 		Use:   "generate DIR --users N [--seed S]",
@@ -278,7 +279,12 @@ func generateCommand() *cobra.Command {
 		Long: `Write a realistic synthetic archive folder: sites in several countries and
 time zones, N people with 1-4 devices each, custom values, groups with shifts
 and memberships. The same seed and N give byte-identical files. The data fits
-a company with the default configuration.`,
+a company with the default configuration.
+
+--change-percent, --add-percent and --drop-percent write "the next night's"
+archive of the same seed and N instead: that percent of the N people get
+another last name and first device address, are appended as new people (in
+no group), or are left out with every row and supervisor list that names them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := archive.ParseVersion(ver)
@@ -288,14 +294,18 @@ a company with the default configuration.`,
 			if users < 0 {
 				return exitWith(ExitFailure, "--users must be 0 or more")
 			}
+			opt := generate.Options{Users: users, Seed: seed, ChangePercent: change, AddPercent: add, DropPercent: dropPct}
+			if err := opt.Check(); err != nil {
+				return exitWith(ExitFailure, "--change-percent, --add-percent, --drop-percent: %v", err)
+			}
 			start := time.Now()
 			w, err := archive.NewDirWriter(args[0], v)
 			if err != nil {
 				return exitWith(ExitFailure, "%v", err)
 			}
-			m := archive.DefaultManifest()
-			m.Mirror = mirror
-			stats, err := generate.Write(w, generate.Options{Users: users, Seed: seed, Manifest: m})
+			opt.Manifest = archive.DefaultManifest()
+			opt.Manifest.Mirror = mirror
+			stats, err := generate.Write(w, opt)
 			if err == nil {
 				err = w.Close()
 			}
@@ -307,7 +317,11 @@ a company with the default configuration.`,
 				total += stats.Rows[l.Name]
 			}
 			fmt.Fprintf(c.OutOrStdout(), "wrote %d rows for %d people in %s (version %s, seed %d) in %s\n",
-				total, users, args[0], v, seed, time.Since(start).Round(time.Millisecond))
+				total, stats.Rows[archive.FileUsers], args[0], v, seed, time.Since(start).Round(time.Millisecond))
+			if change != 0 || add != 0 || dropPct != 0 {
+				fmt.Fprintf(c.OutOrStdout(), "variant of %d people: %d changed, %d added, %d left out\n",
+					users, stats.Changed, stats.Added, stats.Dropped)
+			}
 			return nil
 		},
 	}
@@ -315,6 +329,9 @@ a company with the default configuration.`,
 	c.Flags().Int64Var(&seed, "seed", 1, "random seed; the same seed gives the same data")
 	versionFlag(c, &ver)
 	c.Flags().BoolVar(&mirror, "mirror", false, "write mirror=Y in the manifest")
+	c.Flags().Float64Var(&change, "change-percent", 0, "percent of the people to give another last name and first device address")
+	c.Flags().Float64Var(&add, "add-percent", 0, "percent more people to append, in no group")
+	c.Flags().Float64Var(&dropPct, "drop-percent", 0, "percent of the people to leave out, with every row that names them")
 	return c
 }
 

@@ -106,7 +106,10 @@ archives that epic uploads.
 		return exitWith(ExitFailure, "%v (see %s --help)", err, c.CommandPath())
 	})
 	sf.register(root)
-	company := &cobra.Command{Use: "company", Short: "create, list and show companies"}
+	// company is runnable only so that an unknown subcommand is refused
+	// (exit 255) rather than answered with the help and exit 0.
+	company := &cobra.Command{Use: "company", Short: "create, list and show companies", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return c.Help() }}
 	company.AddCommand(companyCreateCommand(&sf), companyListCommand(&sf), companyShowCommand(&sf))
 	root.AddCommand(company, applyCommand(&sf), exportCommand(&sf), migrateCommand(&sf))
 	for _, c := range append(root.Commands(), company.Commands()...) {
@@ -283,7 +286,7 @@ transaction, and print the summary. The job and its report are stored.`,
 func printJob(w io.Writer, j *directory.Job) {
 	fmt.Fprintf(w, "job %s: %s (%s, %d rows)\n", j.ID, j.Status, j.Name, j.Total)
 	if len(j.Summary) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SYNCHRONIZER\tREAD\tINSERTED\tUPDATED\tADOPTED\tUNCHANGED\tREMOVED\tREMOVED_BY_MIRROR\tIGNORED\tFAILED\t")
 		for _, s := range j.Summary {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.Synchronizer, s.Read, s.Inserted, s.Updated, s.Adopted,

@@ -7,12 +7,19 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/directory"
 	"github.com/epicsync/epic/internal/engine"
+	"github.com/epicsync/epic/internal/generate"
+	"github.com/epicsync/epic/internal/postgres"
+	"github.com/epicsync/epic/internal/postgres/pgtest"
 	"github.com/epicsync/epic/internal/sqlite"
 )
 
+// benchUsers is the size of the benchmark archives: EPIC_BENCH_USERS, or
+// 10,000.
 func benchUsers() int {
 	if n, err := strconv.Atoi(os.Getenv("EPIC_BENCH_USERS")); err == nil {
 		return n
@@ -20,48 +27,232 @@ func benchUsers() int {
 	return 10_000
 }
 
-// BenchmarkApplySQLite measures the first apply of a generated archive into
-// an empty company, and the re-apply that changes nothing.
-func BenchmarkApplySQLite(b *testing.B) {
-	n := benchUsers()
-	dir := b.TempDir()
-	path := filepath.Join(dir, "gen.zip")
-	writeGenerated(b, path, n)
-	ctx := context.Background()
-	b.Run("first", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "epicd.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			co := &directory.Company{Name: "Acme", EpicEnabled: true, Config: directory.DefaultConfig()}
-			if err := st.CreateCompany(ctx, co); err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			j, err := (&engine.Engine{Store: st, Limits: archive.DefaultLimits()}).Apply(ctx, co, path, engine.Job{})
-			if err != nil || j.Status != directory.JobCompleted {
-				b.Fatalf("apply: %v %v", err, j)
-			}
-			b.StopTimer()
-			st.Close()
-			b.StartTimer()
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) directory.Store
+}{
+	{"sqlite", func(b *testing.B) directory.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "epicd.db"))
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
+		return st
+	}},
+	{"postgres", func(b *testing.B) directory.Store {
+		st, err := postgres.Open(context.Background(), pgtest.FreshDSN(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}},
 }
 
-func writeGenerated(b *testing.B, path string, n int) {
+// writeArchive writes a generated mirror archive of n people; change, add
+// and drop make "the next night's" variant (percent of people).
+func writeArchive(b *testing.B, path string, n int, change, add, drop float64) {
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
 	w := archive.NewZipWriter(f, archive.Latest)
-	if _, err := generateWrite(w, n); err != nil {
+	m := archive.DefaultManifest()
+	m.Mirror = true
+	opt := generate.Options{Users: n, Seed: 1, Manifest: m, ChangePercent: change, AddPercent: add, DropPercent: drop}
+	if _, err := generate.Write(w, opt); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkApply measures, per store, on a generated archive of
+// EPIC_BENCH_USERS people: the first apply into an empty company; the same
+// archive again (nothing changes); the next night's archive (1 % of people
+// changed, 1 % added, 1 % missing, mirror); and the floor: the same objects
+// inserted with no logic at all, in one transaction, through the store's
+// bulk writes.
+func BenchmarkApply(b *testing.B) {
+	n := benchUsers()
+	base := filepath.Join(b.TempDir(), "base.zip")
+	next := filepath.Join(b.TempDir(), "next.zip")
+	writeArchive(b, base, n, 0, 0, 0)
+	writeArchive(b, next, n, 1, 1, 1)
+	ctx := context.Background()
+	for _, s := range benchStores {
+		b.Run(s.name, func(b *testing.B) {
+			st := s.open(b)
+			defer st.Close()
+			company := 0
+			fresh := func() *directory.Company {
+				company++
+				co := &directory.Company{Name: "Acme" + strconv.Itoa(company), EpicEnabled: true, Config: directory.DefaultConfig()}
+				if err := st.CreateCompany(ctx, co); err != nil {
+					b.Fatal(err)
+				}
+				return co
+			}
+			eng := &engine.Engine{Store: st, Limits: archive.DefaultLimits()}
+			apply := func(b *testing.B, co *directory.Company, path string) {
+				j, err := eng.Apply(ctx, co, path, engine.Job{})
+				if err != nil || j.Status != directory.JobCompleted {
+					b.Fatalf("apply: %v %+v", err, j.Summary)
+				}
+			}
+			var last *directory.Company
+			b.Run("first", func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					last = fresh()
+					b.StartTimer()
+					apply(b, last, base)
+				}
+			})
+			b.Run("again", func(b *testing.B) {
+				for b.Loop() {
+					apply(b, last, base)
+				}
+			})
+			b.Run("next-night", func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					co := fresh()
+					apply(b, co, base)
+					b.StartTimer()
+					apply(b, co, next)
+				}
+			})
+			b.Run("floor", func(b *testing.B) {
+				objs := readAll(b, st, last)
+				for b.Loop() {
+					b.StopTimer()
+					co := fresh()
+					fresh := objs.withNewIDs()
+					b.StartTimer()
+					if err := st.Update(ctx, co.ID, fresh.insert); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// objects is a whole directory, to insert with no logic.
+type objects struct {
+	sites   []*directory.Site
+	people  []*directory.Person
+	devices []*directory.Device
+	customs []*directory.CustomValue
+	groups  []*directory.Group
+	shifts  []*directory.Shift
+	members map[[16]byte][]*directory.Member
+}
+
+func readAll(b *testing.B, st directory.Store, co *directory.Company) *objects {
+	o := &objects{members: map[[16]byte][]*directory.Member{}}
+	err := st.View(context.Background(), co.ID, func(v directory.View) error {
+		v.Sites(func(x *directory.Site) error { o.sites = append(o.sites, x); return nil })
+		v.People(func(x *directory.Person) error { o.people = append(o.people, x); return nil })
+		v.Devices(func(x *directory.Device) error { o.devices = append(o.devices, x); return nil })
+		v.CustomValues(func(x *directory.CustomValue) error { o.customs = append(o.customs, x); return nil })
+		v.Groups(func(x *directory.Group) error { o.groups = append(o.groups, x); return nil })
+		v.Shifts(func(x *directory.Shift) error { o.shifts = append(o.shifts, x); return nil })
+		return v.Members(func(x *directory.Member) error { o.members[x.ShiftID] = append(o.members[x.ShiftID], x); return nil })
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return o
+}
+
+// withNewIDs returns the same objects under new IDs (the unique indexes
+// are per company, the IDs are not).
+func (o *objects) withNewIDs() *objects {
+	ids := map[[16]byte][16]byte{}
+	id := func(old [16]byte) [16]byte {
+		if old == [16]byte{} {
+			return old
+		}
+		if n, ok := ids[old]; ok {
+			return n
+		}
+		n := engineNewID()
+		ids[old] = n
+		return n
+	}
+	c := &objects{members: map[[16]byte][]*directory.Member{}}
+	for _, x := range o.sites {
+		y := *x
+		y.ID = id(x.ID)
+		c.sites = append(c.sites, &y)
+	}
+	for _, x := range o.people {
+		y := *x
+		y.ID, y.SiteID = id(x.ID), id(x.SiteID)
+		y.Supervisors = nil
+		for _, s := range x.Supervisors {
+			y.Supervisors = append(y.Supervisors, id(s))
+		}
+		c.people = append(c.people, &y)
+	}
+	for _, x := range o.devices {
+		y := *x
+		y.ID, y.OwnerID = id(x.ID), id(x.OwnerID)
+		c.devices = append(c.devices, &y)
+	}
+	for _, x := range o.customs {
+		y := *x
+		y.ID, y.PersonID = id(x.ID), id(x.PersonID)
+		c.customs = append(c.customs, &y)
+	}
+	for _, x := range o.groups {
+		y := *x
+		y.ID, y.SiteID = id(x.ID), id(x.SiteID)
+		y.Supervisors = nil
+		for _, s := range x.Supervisors {
+			y.Supervisors = append(y.Supervisors, id(s))
+		}
+		c.groups = append(c.groups, &y)
+	}
+	for _, x := range o.shifts {
+		y := *x
+		y.ID, y.GroupID = id(x.ID), id(x.GroupID)
+		c.shifts = append(c.shifts, &y)
+	}
+	for shift, ms := range o.members {
+		for _, m := range ms {
+			y := *m
+			y.ShiftID, y.MemberID = id(m.ShiftID), id(m.MemberID)
+			c.members[id(shift)] = append(c.members[id(shift)], &y)
+		}
+	}
+	return c
+}
+
+func (o *objects) insert(tx directory.Tx) error {
+	members := map[[16]byte][]*directory.Member{}
+	for k, v := range o.members {
+		members[k] = v
+	}
+	for _, err := range []error{
+		tx.PutSites(true, o.sites), tx.PutPeople(true, o.people), tx.PutDevices(true, o.devices),
+		tx.PutCustomValues(true, o.customs), tx.PutGroups(true, o.groups), tx.PutShifts(true, o.shifts),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return tx.SetMembers(toUUIDMap(members))
+}
+
+func engineNewID() [16]byte { return engine.NewIDForTest() }
+
+func toUUIDMap(m map[[16]byte][]*directory.Member) map[uuid.UUID][]*directory.Member {
+	out := make(map[uuid.UUID][]*directory.Member, len(m))
+	for k, v := range m {
+		out[uuid.UUID(k)] = v
+	}
+	return out
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/directory"
 	"github.com/epicsync/epic/internal/engine"
+	"github.com/epicsync/epic/internal/postgres"
+	"github.com/epicsync/epic/internal/postgres/pgtest"
 	"github.com/epicsync/epic/internal/sqlite"
 )
 
@@ -99,15 +101,37 @@ type env struct {
 	eng     *engine.Engine
 }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "epicd.db"))
-	if err != nil {
-		t.Fatal(err)
+// stores are the Store implementations every engine test runs against.
+var stores = []struct {
+	name string
+	open func(t *testing.T) directory.Store
+}{
+	{"sqlite", func(t *testing.T) directory.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "epicd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+	{"postgres", func(t *testing.T) directory.Store {
+		st, err := postgres.Open(context.Background(), pgtest.FreshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+}
+
+// eachStore runs fn once per store, each with a fresh store and company.
+func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			st := s.open(t)
+			t.Cleanup(func() { st.Close() })
+			fn(t, &env{t: t, ctx: context.Background(), store: st, company: addCompany(t, st, "Acme"),
+				eng: &engine.Engine{Store: st, Limits: archive.DefaultLimits()}})
+		})
 	}
-	t.Cleanup(func() { st.Close() })
-	return &env{t: t, ctx: ctx, store: st, company: addCompany(t, st, "Acme"), eng: &engine.Engine{Store: st, Limits: archive.DefaultLimits()}}
 }
 
 func addCompany(t *testing.T, st directory.Store, name string) *directory.Company {

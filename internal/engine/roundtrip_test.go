@@ -56,52 +56,49 @@ func firstDetails(j *directory.Job) []directory.Detail {
 // A generated archive applies cleanly to a new company; applied again it
 // changes nothing; and the company's export, applied again, changes nothing.
 func TestGeneratedRoundTrip(t *testing.T) {
-	e := newEnv(t)
-	path := generated(t, 300, 3, true)
-	j, err := e.eng.Apply(e.ctx, e.company, path, engineJob())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j.Status != directory.JobCompleted {
-		t.Fatalf("first apply: %s, details %v", j.Status, firstDetails(j))
-	}
-	allOutcomes(t, j, "INSERTED")
-	j, err = e.eng.Apply(e.ctx, e.company, path, engineJob())
-	if err != nil {
-		t.Fatal(err)
-	}
-	allOutcomes(t, j, "UNCHANGED")
+	eachStore(t, func(t *testing.T, e *env) {
+		path := generated(t, 300, 3, true)
+		j, err := e.eng.Apply(e.ctx, e.company, path, engineJob())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status != directory.JobCompleted {
+			t.Fatalf("first apply: %s, details %v", j.Status, firstDetails(j))
+		}
+		allOutcomes(t, j, "INSERTED")
+		j, err = e.eng.Apply(e.ctx, e.company, path, engineJob())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allOutcomes(t, j, "UNCHANGED")
 
-	dir := t.TempDir()
-	w, err := archive.NewDirWriter(dir, archive.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := engine.Export(e.ctx, e.store, e.company, w); err != nil {
-		t.Fatal(err)
-	}
-	var findings []archive.Finding
-	if _, err := archive.ValidateDir(dir, archive.Options{Limits: archive.DefaultLimits(), Sink: func(f archive.Finding) { findings = append(findings, f) }}); err != nil {
-		t.Fatal(err)
-	}
-	if len(findings) > 0 {
-		t.Fatalf("the export does not validate clean: %v", findings[:min(len(findings), 5)])
-	}
-	zipPath := filepath.Join(t.TempDir(), "export.zip")
-	zf, _ := os.Create(zipPath)
-	zw := archive.NewZipWriter(zf, archive.Latest)
-	if err := archive.PackDir(dir, zw); err != nil {
-		t.Fatal(err)
-	}
-	zw.Close()
-	zf.Close()
-	j, err = e.eng.Apply(e.ctx, e.company, zipPath, engineJob())
-	if err != nil {
-		t.Fatal(err)
-	}
-	allOutcomes(t, j, "UNCHANGED")
-}
-
-func generateWrite(w *archive.Writer, n int) (generate.Stats, error) {
-	return generate.Write(w, generate.Options{Users: n, Seed: 1, Manifest: archive.DefaultManifest()})
+		dir := t.TempDir()
+		w, err := archive.NewDirWriter(dir, archive.Latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := engine.Export(e.ctx, e.store, e.company, w); err != nil {
+			t.Fatal(err)
+		}
+		var findings []archive.Finding
+		if _, err := archive.ValidateDir(dir, archive.Options{Limits: archive.DefaultLimits(), Sink: func(f archive.Finding) { findings = append(findings, f) }}); err != nil {
+			t.Fatal(err)
+		}
+		if len(findings) > 0 {
+			t.Fatalf("the export does not validate clean: %v", findings[:min(len(findings), 5)])
+		}
+		zipPath := filepath.Join(t.TempDir(), "export.zip")
+		zf, _ := os.Create(zipPath)
+		zw := archive.NewZipWriter(zf, archive.Latest)
+		if err := archive.PackDir(dir, zw); err != nil {
+			t.Fatal(err)
+		}
+		zw.Close()
+		zf.Close()
+		j, err = e.eng.Apply(e.ctx, e.company, zipPath, engineJob())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allOutcomes(t, j, "UNCHANGED")
+	})
 }

@@ -4,8 +4,12 @@
 // memberships. The data fits a company with the default configuration
 // (interfaces.md §2) and validates with no finding.
 //
-// Output is a pure function of the seed, the number of people and the
-// archive version: the same inputs give byte-identical files. Everything
+// Output is a pure function of the seed, the number of people, the
+// archive version and the variant percents: the same inputs give
+// byte-identical files. A variant (Options.ChangePercent, AddPercent,
+// DropPercent) is "the next night's" archive of the same company: some
+// people changed, some appended, some left out, chosen by index
+// arithmetic so that no set of people is held. Everything
 // about person i is derived from (seed, i) by a private random stream,
 // and everything about group g from (seed, g), so each file is written by
 // walking the indexes again. The package never holds all people (or all

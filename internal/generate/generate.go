@@ -13,21 +13,41 @@ type Options struct {
 	Seed  int64 // same seed + same Users = byte-identical output
 	// Manifest is written as is, with the version of the Writer.
 	Manifest archive.Manifest
+
+	// Variant, when non-zero, derives "the next night's" archive from the
+	// same Users and Seed: ChangePercent of people get a changed LAST_NAME
+	// (and their first device's address/number), AddPercent more people
+	// are appended (with new keys, devices and custom values, not in any
+	// group), DropPercent of people are left out together with every row
+	// that names them (devices, custom values, memberships of them or their
+	// devices, and their USER_ID in other people's and groups'
+	// SUPERVISOR_LIST). Counts are the percent of Users, rounded; which
+	// people is decided by index arithmetic (a permutation of the indexes
+	// by multiplication modulo Users), so the same options give the same
+	// people, spread over the whole range, and the three sets do not
+	// overlap. Sites, groups and shifts stay those of the base archive;
+	// a shift whose members are all left out keeps its other members, or
+	// none. USER_IDs stay the same, changed people's too.
+	ChangePercent, AddPercent, DropPercent float64
 }
 
 // Stats describe what Write wrote.
 type Stats struct {
 	Rows map[string]int // rows written per file name, header not counted
+	// People of a variant: changed, appended and left out; all 0 without
+	// one. Rows[archive.FileUsers] is Users - Dropped + Added.
+	Changed, Added, Dropped int
 }
 
 // Write writes the manifest and every file of w's version. It does not
 // close w.
 func Write(w *archive.Writer, opt Options) (Stats, error) {
 	st := Stats{Rows: map[string]int{}}
-	if opt.Users < 0 {
-		return st, fmt.Errorf("the number of people must be 0 or more, not %d", opt.Users)
+	if err := opt.Check(); err != nil {
+		return st, err
 	}
 	g := newGen(w.Version(), opt)
+	st.Changed, st.Added, st.Dropped = g.v.change, g.v.add, g.v.drop
 	if err := w.WriteManifest(opt.Manifest); err != nil {
 		return st, fmt.Errorf("write %s: %w", archive.ManifestName, err)
 	}
@@ -61,9 +81,10 @@ type gen struct {
 	nSites  int
 	nGroups int
 	has     [numKinds]bool // device kinds of the archive version
+	v       variant        // which people change, are appended, are left out
 	// Streams: person (the row's subject), aux (people a row refers to),
-	// group.
-	sp, sx, sg *stream
+	// group, variant (changed names).
+	sp, sx, sg, sv *stream
 }
 
 func newGen(v archive.Version, opt Options) *gen {
@@ -75,6 +96,8 @@ func newGen(v archive.Version, opt Options) *gen {
 		sp:      newStream(),
 		sx:      newStream(),
 		sg:      newStream(),
+		sv:      newStream(),
+		v:       newVariant(opt),
 	}
 	for _, l := range archive.Layouts(v) {
 		for k := range kinds {
@@ -262,9 +285,16 @@ func (g *gen) writeUsers(rw *rowWriter) error {
 		cLang, cTZ, cSup         = rw.col("LANGUAGE_OVERRIDE"), rw.col("TIMEZONE_OVERRIDE"), rw.col("SUPERVISOR_LIST")
 		cOwned, cAct             = rw.col("IS_EXTERNALLY_OWNED"), rw.col("ACTION")
 	)
-	for i := 0; i < g.users; i++ {
+	for i := 0; i < g.v.people(); i++ {
+		if g.v.dropped(i) {
+			continue
+		}
 		id := g.identity(g.sp, i)
 		p := g.profile(g.sp, i, id)
+		last := id.last
+		if g.v.changed(i) {
+			last = g.newLast(i, id)
+		}
 		lo := rw.mark()
 		rw.b = appendUserKey(rw.b, i)
 		rw.done(cKey, lo)
@@ -272,7 +302,7 @@ func (g *gen) writeUsers(rw *rowWriter) error {
 		rw.b = appendUserID(rw.b, id, i)
 		rw.done(cID, lo)
 		rw.row[cFirst] = id.first.text
-		rw.row[cLast] = id.last.text
+		rw.row[cLast] = last.text
 		rw.row[cStatus] = active(p.inactive)
 		rw.row[cRoles] = p.roles
 		rw.row[cSite] = sites[id.site].name
@@ -281,12 +311,17 @@ func (g *gen) writeUsers(rw *rowWriter) error {
 		if p.nsup > 0 {
 			lo = rw.mark()
 			for k := 0; k < p.nsup; k++ {
-				if k > 0 {
+				if g.v.dropped(p.sup[k]) {
+					continue
+				}
+				if len(rw.b) > lo {
 					rw.b = append(rw.b, ',')
 				}
 				rw.b = appendUserID(rw.b, g.identity(g.sx, p.sup[k]), p.sup[k])
 			}
-			rw.done(cSup, lo)
+			if len(rw.b) > lo {
+				rw.done(cSup, lo)
+			}
 		}
 		rw.row[cOwned] = yn(!p.notOwned)
 		rw.row[cAct] = "Y"
@@ -321,7 +356,10 @@ func (g *gen) writeCustom(rw *rowWriter) error {
 		rw.row[cAct] = "Y"
 		return rw.write()
 	}
-	for i := 0; i < g.users; i++ {
+	for i := 0; i < g.v.people(); i++ {
+		if g.v.dropped(i) {
+			continue
+		}
 		c := g.custom(g.sp, i)
 		if c.dept >= 0 {
 			if err := one(i, "DEPARTMENT", departments[c.dept], -1); err != nil {
@@ -375,7 +413,10 @@ func deviceCols(rw *rowWriter) deviceColumns {
 
 func (g *gen) writeDevices(rw *rowWriter, file string) error {
 	c := deviceCols(rw)
-	for i := 0; i < g.users; i++ {
+	for i := 0; i < g.v.people(); i++ {
+		if g.v.dropped(i) {
+			continue
+		}
 		d := g.devices(g.sp, i)
 		var id identity
 		known := false
@@ -402,7 +443,12 @@ func (g *gen) writeDevices(rw *rowWriter, file string) error {
 			rw.row[c.lock] = yn(dv.lock)
 			rw.row[c.owned] = yn(!dv.notOwned)
 			rw.row[c.act] = "Y"
-			g.address(rw, &c, id, i, &d, dv)
+			if k == 0 && g.v.changed(i) {
+				cid, cd, cdv := g.changedFirst(i, id, &d, dv)
+				g.address(rw, &c, cid, i, &cd, &cdv)
+			} else {
+				g.address(rw, &c, id, i, &d, dv)
+			}
 			if err := rw.write(); err != nil {
 				return err
 			}

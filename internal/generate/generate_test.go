@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -431,4 +433,416 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(rows), "rows/op")
+}
+
+// writeOpt generates an archive folder from opt (Manifest defaulted).
+func writeOpt(t testing.TB, dir string, v archive.Version, opt Options) Stats {
+	t.Helper()
+	w, err := archive.NewDirWriter(dir, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Manifest = archive.DefaultManifest()
+	st, err := Write(w, opt)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// validateClean validates dir and fails on any finding; it checks the
+// validator's row counts against st.
+func validateClean(t *testing.T, dir string, st Stats) {
+	t.Helper()
+	var first []archive.Finding
+	n := 0
+	res, err := archive.ValidateDir(dir, archive.Options{
+		Limits: archive.DefaultLimits(),
+		Sink: func(f archive.Finding) {
+			n++
+			if len(first) < 5 {
+				first = append(first, f)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > 0 || res.Errors > 0 || res.Warnings > 0 {
+		for _, f := range first {
+			t.Errorf("%s (value %q)", f, f.Value)
+		}
+		t.Fatalf("%d findings (%d errors, %d warnings)", n, res.Errors, res.Warnings)
+	}
+	for _, f := range res.Files {
+		if f.Rows != st.Rows[f.Layout.Name] {
+			t.Errorf("%s: validator counted %d rows, Stats say %d", f.Name, f.Rows, st.Rows[f.Layout.Name])
+		}
+	}
+}
+
+func TestVariantValid(t *testing.T) {
+	type pct struct{ change, add, drop float64 }
+	for _, v := range []archive.Version{archive.V1_3, archive.V1_0} {
+		for _, users := range []int{0, 3, 50, 2000} {
+			for _, p := range []pct{{1, 1, 1}, {10, 10, 10}, {0, 0, 90}, {50, 0, 50}} {
+				t.Run(fmt.Sprintf("%s/%d/%g-%g-%g", v, users, p.change, p.add, p.drop), func(t *testing.T) {
+					dir := t.TempDir()
+					st := writeOpt(t, dir, v, Options{Users: users, Seed: int64(users) + 3,
+						ChangePercent: p.change, AddPercent: p.add, DropPercent: p.drop})
+					validateClean(t, dir, st)
+					round := func(x float64) int { return int(math.Round(float64(users) * x / 100)) }
+					// Rounding may ask for more changed people than are left:
+					// the dropped ones win.
+					wantChanged := min(round(p.change), users-round(p.drop))
+					if st.Changed != wantChanged || st.Added != round(p.add) || st.Dropped != round(p.drop) {
+						t.Errorf("Stats say %d changed, %d added, %d dropped; want %d, %d, %d",
+							st.Changed, st.Added, st.Dropped, wantChanged, round(p.add), round(p.drop))
+					}
+					if got, want := st.Rows[archive.FileUsers], users-st.Dropped+st.Added; got != want {
+						t.Errorf("%d people, want %d", got, want)
+					}
+					if got := len(table(t, dir, archive.FileUsers)); got != st.Rows[archive.FileUsers] {
+						t.Errorf("DS_USERS.csv holds %d rows, Stats say %d", got, st.Rows[archive.FileUsers])
+					}
+					base := writeDir(t, t.TempDir(), v, users, int64(users)+3)
+					for _, name := range []string{archive.FileGroups, archive.FileTeams, archive.FileSites} {
+						if st.Rows[name] != base.Rows[name] {
+							t.Errorf("%s: %d rows, the base has %d", name, st.Rows[name], base.Rows[name])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestVariantRows compares a variant with its base row by row.
+func TestVariantRows(t *testing.T) {
+	const users, seed = 2000, 11
+	v := archive.V1_3
+	baseDir, varDir := t.TempDir(), t.TempDir()
+	writeDir(t, baseDir, v, users, seed)
+	opt := Options{Users: users, Seed: seed, ChangePercent: 10, AddPercent: 10, DropPercent: 10}
+	st := writeOpt(t, varDir, v, opt)
+	va := newVariant(opt)
+
+	// The variant is the same on a second run.
+	again := t.TempDir()
+	writeOpt(t, again, v, opt)
+	for _, name := range files(v) {
+		if !bytes.Equal(read(t, varDir, name), read(t, again, name)) {
+			t.Errorf("%s differs between two runs with the same options", name)
+		}
+	}
+	// Sites and shifts are the base's, byte for byte.
+	for _, name := range []string{archive.ManifestName, archive.FileSites, archive.FileTeams} {
+		if !bytes.Equal(read(t, baseDir, name), read(t, varDir, name)) {
+			t.Errorf("%s differs from the base", name)
+		}
+	}
+
+	key := func(i int) string { return fmt.Sprintf("U%07d", i+1) }
+	basePeople := table(t, baseDir, archive.FileUsers)
+	droppedID := map[string]bool{}
+	var nDropped, nChanged int
+	for i, p := range basePeople {
+		if va.dropped(i) {
+			droppedID[p["USER_ID"]] = true
+			nDropped++
+		}
+		if va.changed(i) {
+			nChanged++
+		}
+	}
+	if nDropped != st.Dropped || nChanged != st.Changed || nDropped != 200 || nChanged != 200 || st.Added != 200 {
+		t.Fatalf("%d dropped and %d changed by index, Stats say %d and %d (and %d added); want 200 each",
+			nDropped, nChanged, st.Dropped, st.Changed, st.Added)
+	}
+	// without removes dropped people from a SUPERVISOR_LIST.
+	without := func(list string) string {
+		if list == "" {
+			return ""
+		}
+		var keep []string
+		for _, id := range strings.Split(list, ",") {
+			if !droppedID[id] {
+				keep = append(keep, id)
+			}
+		}
+		return strings.Join(keep, ",")
+	}
+
+	// A dropped person's key appears in no file.
+	var all [][]byte
+	for _, name := range files(v) {
+		all = append(all, read(t, varDir, name))
+	}
+	for i := range users {
+		if !va.dropped(i) {
+			continue
+		}
+		for k, b := range all {
+			if bytes.Contains(b, []byte(key(i))) {
+				t.Errorf("dropped person %s appears in %s", key(i), files(v)[k])
+			}
+		}
+	}
+	// ... nor their USER_ID in any list.
+	for _, name := range []string{archive.FileUsers, archive.FileGroups} {
+		for _, r := range table(t, varDir, name) {
+			for _, id := range strings.Split(r["SUPERVISOR_LIST"], ",") {
+				if droppedID[id] {
+					t.Errorf("%s %s: supervisor %s was dropped", name, r["EXTERNAL_KEY"], id)
+				}
+			}
+		}
+	}
+
+	// People: changed ones differ in LAST_NAME only, others only lose
+	// dropped supervisors, appended ones come last with new keys.
+	varPeople := table(t, varDir, archive.FileUsers)
+	byKey := map[string]map[string]string{}
+	for _, p := range varPeople {
+		byKey[p["EXTERNAL_KEY"]] = p
+	}
+	if len(byKey) != len(varPeople) || len(varPeople) != users-200+200 {
+		t.Fatalf("%d people (%d keys), want %d", len(varPeople), len(byKey), users)
+	}
+	for i, b := range basePeople {
+		p := byKey[b["EXTERNAL_KEY"]]
+		if va.dropped(i) {
+			continue
+		}
+		if p == nil {
+			t.Fatalf("person %s is missing", b["EXTERNAL_KEY"])
+		}
+		want := maps.Clone(b)
+		want["SUPERVISOR_LIST"] = without(b["SUPERVISOR_LIST"])
+		if va.changed(i) {
+			if p["LAST_NAME"] == b["LAST_NAME"] || p["LAST_NAME"] == "" {
+				t.Errorf("changed person %s kept LAST_NAME %q", b["EXTERNAL_KEY"], p["LAST_NAME"])
+			}
+			want["LAST_NAME"] = p["LAST_NAME"]
+		}
+		if !maps.Equal(p, want) {
+			t.Errorf("person %s:\n got %v\nwant %v", b["EXTERNAL_KEY"], p, want)
+		}
+	}
+	for i := users; i < users+200; i++ {
+		if byKey[key(i)] == nil {
+			t.Errorf("appended person %s is missing", key(i))
+		}
+	}
+
+	// Devices: the first device of a changed person has another address,
+	// number or PIN; all other rows of kept people are the base's.
+	devices := func(dir string) map[string]map[string]string {
+		out := map[string]map[string]string{}
+		for _, l := range archive.Layouts(v) {
+			if l.DeviceType == "" {
+				continue
+			}
+			for _, d := range table(t, dir, l.Name) {
+				out[d["EXTERNAL_KEY"]] = d
+			}
+		}
+		return out
+	}
+	baseDev, varDev := devices(baseDir), devices(varDir)
+	changedFirst, newOwners := 0, map[string]bool{}
+	for k, d := range varDev {
+		if b := baseDev[k]; b == nil {
+			newOwners[d["USER_KEY"]] = true
+			continue
+		}
+		var i int
+		fmt.Sscanf(d["USER_KEY"], "U%d", &i)
+		i--
+		if va.changed(i) && d["DEVICE_ORDER"] == "0" {
+			changedFirst++
+			if maps.Equal(d, baseDev[k]) {
+				t.Errorf("first device %s of changed person did not change: %v", k, d)
+			}
+			for _, c := range []string{"EXTERNAL_KEY", "USER_KEY", "DEVICE_NAME", "STATUS", "DEVICE_ORDER"} {
+				if d[c] != baseDev[k][c] {
+					t.Errorf("first device %s of changed person: %s %q, was %q", k, c, d[c], baseDev[k][c])
+				}
+			}
+			continue
+		}
+		if !maps.Equal(d, baseDev[k]) {
+			t.Errorf("device %s:\n got %v\nwant %v", k, d, baseDev[k])
+		}
+	}
+	if changedFirst != 200 {
+		t.Errorf("%d changed first devices, want 200", changedFirst)
+	}
+	if len(newOwners) != 200 {
+		t.Errorf("%d people own new devices, want the 200 appended", len(newOwners))
+	}
+	for owner := range newOwners {
+		var i int
+		fmt.Sscanf(owner, "U%d", &i)
+		if i <= users {
+			t.Errorf("new device of base person %s", owner)
+		}
+	}
+	if n := len(baseDev) - len(varDev); n <= 0 {
+		t.Errorf("the variant has %d more devices than the base; dropped people should take theirs away", -n)
+	}
+
+	// Custom values: base rows of kept people, and appended people's.
+	baseCV := map[string]bool{}
+	for _, r := range table(t, baseDir, archive.FileCustomValues) {
+		baseCV[fmt.Sprint(r)] = true
+	}
+	for _, r := range table(t, varDir, archive.FileCustomValues) {
+		var i int
+		fmt.Sscanf(r["CUSTOM_USER_KEY"], "U%d", &i)
+		if i <= users && !baseCV[fmt.Sprint(r)] {
+			t.Errorf("custom value %v is not the base's", r)
+		}
+	}
+
+	// Groups: the base's, less dropped supervisors.
+	baseGroups, varGroups := table(t, baseDir, archive.FileGroups), table(t, varDir, archive.FileGroups)
+	if len(baseGroups) != len(varGroups) {
+		t.Fatalf("%d groups, the base has %d", len(varGroups), len(baseGroups))
+	}
+	for k, b := range baseGroups {
+		want := maps.Clone(b)
+		want["SUPERVISOR_LIST"] = without(b["SUPERVISOR_LIST"])
+		if !maps.Equal(varGroups[k], want) {
+			t.Errorf("group %s:\n got %v\nwant %v", b["EXTERNAL_KEY"], varGroups[k], want)
+		}
+	}
+
+	// Memberships: the base's less those naming dropped people, in the
+	// same order, numbered again from 1; no appended person is a member.
+	type member struct{ team, key, typ string }
+	var want []member
+	for _, m := range table(t, baseDir, archive.FileMemberships) {
+		var i int
+		if m["MEMBER_TYPE"] != "GROUP" {
+			fmt.Sscanf(m["MEMBER_KEY"], "U%d", &i)
+			if va.dropped(i - 1) {
+				continue
+			}
+		}
+		want = append(want, member{m["TEAM_KEY"], m["MEMBER_KEY"], m["MEMBER_TYPE"]})
+	}
+	got := table(t, varDir, archive.FileMemberships)
+	if len(got) != len(want) || len(got) != st.Rows[archive.FileMemberships] {
+		t.Fatalf("%d memberships, want %d", len(got), len(want))
+	}
+	seq := map[string]int{}
+	for k, m := range got {
+		if g := (member{m["TEAM_KEY"], m["MEMBER_KEY"], m["MEMBER_TYPE"]}); g != want[k] {
+			t.Fatalf("membership %d: %v, want %v", k+1, g, want[k])
+		}
+		seq[m["TEAM_KEY"]]++
+		if m["MEMBER_SEQUENCE_NUMBER"] != strconv.Itoa(seq[m["TEAM_KEY"]]) {
+			t.Errorf("%s: sequence %s, want %d", m["TEAM_KEY"], m["MEMBER_SEQUENCE_NUMBER"], seq[m["TEAM_KEY"]])
+		}
+	}
+}
+
+func TestVariantOrder(t *testing.T) {
+	for _, users := range []int{1, 2, 3, 7, 50, 64, 997, 1000, 4096} {
+		for _, seed := range []int64{1, 2, 99} {
+			opt := Options{Users: users, Seed: seed, ChangePercent: 30, DropPercent: 20}
+			va := newVariant(opt)
+			seen := make([]bool, users)
+			var drop, change int
+			for i := range users {
+				p := va.position(i)
+				if p < 0 || p >= users || seen[p] {
+					t.Fatalf("%d people, seed %d: position %d of %d is out of range or taken", users, seed, p, i)
+				}
+				seen[p] = true
+				d, c := va.dropped(i), va.changed(i)
+				if d && c {
+					t.Fatalf("%d people: %d is both dropped and changed", users, i)
+				}
+				if d {
+					drop++
+				}
+				if c {
+					change++
+				}
+			}
+			if drop != va.drop || change != va.change {
+				t.Errorf("%d people: %d dropped, %d changed; want %d and %d", users, drop, change, va.drop, va.change)
+			}
+			// Spread: no two neighbours both dropped, drops at both ends.
+			if users >= 50 {
+				first, last := -1, -1
+				for i := range users {
+					if !va.dropped(i) {
+						continue
+					}
+					if first < 0 {
+						first = i
+					}
+					if last >= 0 && last == i-1 {
+						t.Errorf("%d people, seed %d: %d and %d are both dropped", users, seed, i-1, i)
+					}
+					last = i
+				}
+				if first >= users/10 || last < users-users/10 {
+					t.Errorf("%d people, seed %d: drops span only %d..%d", users, seed, first, last)
+				}
+			}
+			if va.dropped(users) || va.changed(users) {
+				t.Errorf("%d people: an appended person is dropped or changed", users)
+			}
+		}
+	}
+}
+
+func TestVariantOptions(t *testing.T) {
+	for _, opt := range []Options{
+		{Users: 10, ChangePercent: -1},
+		{Users: 10, DropPercent: 101},
+		{Users: 10, ChangePercent: 60, DropPercent: 50},
+		{Users: 10, AddPercent: math.NaN()},
+		{Users: 10, AddPercent: math.Inf(1)},
+		{Users: 10, AddPercent: 1001},
+		{Users: -1},
+	} {
+		if err := opt.Check(); err == nil {
+			t.Errorf("Check accepted %+v", opt)
+		}
+		w, err := archive.NewDirWriter(t.TempDir(), archive.Latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Write(w, opt); err == nil {
+			t.Errorf("Write accepted %+v", opt)
+		}
+	}
+	for _, opt := range []Options{{}, {Users: 10, ChangePercent: 100}, {Users: 10, DropPercent: 100, AddPercent: 1000}, {Users: 5, ChangePercent: 40, DropPercent: 60}} {
+		if err := opt.Check(); err != nil {
+			t.Errorf("Check refused %+v: %v", opt, err)
+		}
+	}
+}
+
+// TestVariantZero checks that zero percents write the base archive.
+func TestVariantZero(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeDir(t, a, archive.V1_3, 300, 5)
+	st := writeOpt(t, b, archive.V1_3, Options{Users: 300, Seed: 5, ChangePercent: 0.1, AddPercent: 0.1, DropPercent: 0.1})
+	if st.Changed+st.Added+st.Dropped != 0 {
+		t.Errorf("0.1 %% of 300 rounds to 0 people, Stats say %+v", st)
+	}
+	for _, name := range files(archive.V1_3) {
+		if !bytes.Equal(read(t, a, name), read(t, b, name)) {
+			t.Errorf("%s differs from the base", name)
+		}
+	}
 }

@@ -184,13 +184,18 @@ func (g *gen) writeGroups(rw *rowWriter) error {
 		if gr.nsup > 0 {
 			lo = rw.mark()
 			for k := 0; k < gr.nsup; k++ {
-				if k > 0 {
+				p := int(gr.mem[k])
+				if g.v.dropped(p) {
+					continue
+				}
+				if len(rw.b) > lo {
 					rw.b = append(rw.b, ',')
 				}
-				p := int(gr.mem[k])
 				rw.b = appendUserID(rw.b, g.identity(g.sx, p), p)
 			}
-			rw.done(cSup, lo)
+			if len(rw.b) > lo {
+				rw.done(cSup, lo)
+			}
 		}
 		rw.row[cDup] = gr.allowDup
 		rw.row[cOwned] = yn(!gr.notOwned)
@@ -258,7 +263,7 @@ func (g *gen) writeMemberships(rw *rowWriter) error {
 				rw.row[cAct] = "Y"
 			}
 			for m := 0; m < gr.nmem; m++ {
-				if gr.inShift[m]&(1<<k) == 0 {
+				if gr.inShift[m]&(1<<k) == 0 || g.v.dropped(int(gr.mem[m])) {
 					continue
 				}
 				row("PERSON")
@@ -269,7 +274,7 @@ func (g *gen) writeMemberships(rw *rowWriter) error {
 					return err
 				}
 			}
-			if owner := gr.devOwner[k]; owner >= 0 {
+			if owner := gr.devOwner[k]; owner >= 0 && !g.v.dropped(int(owner)) {
 				kind := &kinds[gr.devKind[k]]
 				row("DEVICE")
 				lo := rw.mark()

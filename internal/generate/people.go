@@ -16,6 +16,8 @@ const (
 	streamCustom
 	streamGroup
 	streamSite
+	streamVariant // the offset of the variant's order of people
+	streamChange  // a changed person's new LAST_NAME
 )
 
 // stream is a reusable random source, reseeded for each derived object.
@@ -99,6 +101,7 @@ var kinds = [numKinds]deviceKind{
 // identity is what other rows need to name a person: site and names.
 type identity struct {
 	site        int
+	cult        culture // of the names
 	first, last *name
 }
 
@@ -147,7 +150,7 @@ func (g *gen) identity(s *stream, i int) identity {
 		c = culture(s.intn(int(numCultures)))
 	}
 	t := &nameTables[c]
-	return identity{site: st, first: &t[0][s.intn(len(t[0]))], last: &t[1][s.intn(len(t[1]))]}
+	return identity{site: st, cult: c, first: &t[0][s.intn(len(t[0]))], last: &t[1][s.intn(len(t[1]))]}
 }
 
 // profile derives the DS_USERS attributes of person i beyond identity; it

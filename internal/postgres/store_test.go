@@ -2,82 +2,21 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/epicsync/epic/internal/directory"
 	"github.com/epicsync/epic/internal/directory/storetest"
+	"github.com/epicsync/epic/internal/postgres/pgtest"
 )
 
-// dsn returns EPIC_TEST_PG_DSN; without it the test is skipped, or fails
-// when EPIC_TEST_DISALLOW_SKIP=1 (CI).
-func dsn(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("EPIC_TEST_PG_DSN")
-	if d == "" {
-		if os.Getenv("EPIC_TEST_DISALLOW_SKIP") == "1" {
-			t.Fatal("EPIC_TEST_PG_DSN is not set (EPIC_TEST_DISALLOW_SKIP=1 forbids skipping)")
-		}
-		t.Skip("EPIC_TEST_PG_DSN is not set")
-	}
-	return d
-}
-
-// freshDSN creates an empty database on the server of EPIC_TEST_PG_DSN,
-// dropped when the test ends, and returns its DSN: tests, and test
-// binaries, run in parallel without seeing each other.
-func freshDSN(t testing.TB) string {
-	t.Helper()
-	admin := dsn(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect %s: %v", admin, err)
-	}
-	defer conn.Close(ctx)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	name := "epic_test_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("connect to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return withDatabase(t, admin, name)
-}
-
-// withDatabase returns dsn naming database name instead.
-func withDatabase(t testing.TB, dsn, name string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("parse EPIC_TEST_PG_DSN: %v", err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	return dsn + " dbname=" + name
-}
+func dsn(t testing.TB) string      { return pgtest.DSN(t) }
+func freshDSN(t testing.TB) string { return pgtest.FreshDSN(t) }
 
 // open opens a Store on a fresh database, closed when the test ends.
 func open(t testing.TB) *Store {
@@ -379,5 +318,52 @@ func TestLargeUpdatesTwice(t *testing.T) {
 	}
 	if got != n {
 		t.Errorf("%d people, want %d", got, n)
+	}
+}
+
+// TestDeleteSiteInUse: a site that a person or a group uses is not
+// deleted (the sqlite store's foreign key refuses it too).
+func TestDeleteSiteInUse(t *testing.T) {
+	s := open(t)
+	t.Parallel()
+	c := &directory.Company{Name: "Acme"}
+	if err := s.CreateCompany(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	a := &directory.Site{Common: directory.Common{ID: uuid.New()}, Name: "A"}
+	b := &directory.Site{Common: directory.Common{ID: uuid.New()}, Name: "B"}
+	free := &directory.Site{Common: directory.Common{ID: uuid.New()}, Name: "Free"}
+	p := &directory.Person{Common: directory.Common{ID: uuid.New()}, TargetName: "p", SiteID: a.ID}
+	g := &directory.Group{Common: directory.Common{ID: uuid.New()}, TargetName: "g", SiteID: b.ID}
+	err := s.Update(t.Context(), c.ID, func(tx directory.Tx) error {
+		if err := tx.PutSites(true, []*directory.Site{a, b, free}); err != nil {
+			return err
+		}
+		if err := tx.PutPeople(true, []*directory.Person{p}); err != nil {
+			return err
+		}
+		return tx.PutGroups(true, []*directory.Group{g})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, site := range []*directory.Site{a, b} {
+		err := s.Update(t.Context(), c.ID, func(tx directory.Tx) error {
+			return tx.DeleteSites([]uuid.UUID{free.ID, site.ID})
+		})
+		if !errors.Is(err, errSiteInUse) {
+			t.Errorf("DeleteSites of %s in use = %v, want errSiteInUse", site.Name, err)
+		}
+	}
+	err = s.Update(t.Context(), c.ID, func(tx directory.Tx) error { return tx.DeleteSites([]uuid.UUID{free.ID}) })
+	if err != nil {
+		t.Errorf("DeleteSites of a free site: %v", err)
+	}
+	n := 0
+	err = s.View(t.Context(), c.ID, func(v directory.View) error {
+		return v.Sites(func(*directory.Site) error { n++; return nil })
+	})
+	if err != nil || n != 2 {
+		t.Errorf("View: %d sites, %v; want 2", n, err)
 	}
 }

@@ -1,11 +1,13 @@
 package postgres
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/epicsync/epic/internal/directory"
 )
@@ -297,8 +299,34 @@ var sites = &table[*directory.Site]{
 
 func (t *txn) PutSites(insert bool, s []*directory.Site) error { return put(t, sites, insert, s) }
 
+// errSiteInUse is the error of DeleteSites when a person or group still
+// uses a site, which the caller must never ask (directory.Tx).
+var errSiteInUse = errors.New("site in use")
+
+// DeleteSites implements directory.Tx. A site that a person or group
+// still uses is not deleted: the call fails (as the sqlite store's foreign
+// key makes it fail). (No foreign key checks it: that
+// would cost every person inserted; this check reads the company's people
+// once, only when sites go.)
 func (t *txn) DeleteSites(ids []uuid.UUID) error {
-	return t.del("sites", ids, `DELETE FROM sites WHERE company_id = $1 AND id = ANY($2)`)
+	if len(ids) == 0 {
+		return nil
+	}
+	return t.write("delete sites", false, func(q pgx.Tx) error {
+		var used pgtype.UUID
+		err := q.QueryRow(t.ctx, `
+			(SELECT site_id FROM people WHERE company_id = $1 AND site_id = ANY($2) LIMIT 1)
+			UNION ALL
+			(SELECT site_id FROM groups WHERE company_id = $1 AND site_id = ANY($2) LIMIT 1)
+			LIMIT 1`, pgID(t.company), pgIDs(ids)).Scan(&used)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%w: %s", errSiteInUse, uuid.UUID(used.Bytes))
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		return t.exec(q, ids, `DELETE FROM sites WHERE company_id = $1 AND id = ANY($2)`)
+	})
 }
 
 var people = &table[*directory.Person]{

@@ -47,8 +47,8 @@ CREATE TABLE sites (
 CREATE UNIQUE INDEX sites_name ON sites (company_id, name_key);
 CREATE INDEX sites_key ON sites (company_id, external_key);
 
--- site_id has no foreign key: the caller never removes a site in use
--- (directory.Tx.DeleteSites), and the check would cost every insert.
+-- site_id has no foreign key: its check would cost every person put.
+-- DeleteSites looks for people and groups using the sites instead.
 CREATE TABLE people (
     company_id   uuid    NOT NULL,
     id           uuid    NOT NULL,
