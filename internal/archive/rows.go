@@ -30,24 +30,24 @@ func (a *Archive) Close() error { return a.src.close() }
 
 // Row is one record of a file.
 type Row struct {
-	Line   int
-	fields [][]byte
-	index  []int // layout column -> field, -1 when the header lacks it
-	layout *Layout
+	Line    int
+	fields  [][]byte
+	index   []int // layout column -> field, -1 when the header lacks it
+	columns map[string]int
+	layout  *Layout
 }
 
 // Value returns the trimmed value of the named column, "" when absent.
 func (r *Row) Value(col string) string {
-	for i, c := range r.layout.Columns {
-		if c.Name == col {
-			fi := r.index[i]
-			if fi < 0 || fi >= len(r.fields) {
-				return ""
-			}
-			return string(trim(r.fields[fi]))
-		}
+	ci, ok := r.columns[col]
+	if !ok {
+		panic(fmt.Sprintf("%s has no column %s", r.layout.Name, col))
 	}
-	panic(fmt.Sprintf("%s has no column %s", r.layout.Name, col))
+	fi := r.index[ci]
+	if fi < 0 || fi >= len(r.fields) {
+		return ""
+	}
+	return string(trim(r.fields[fi]))
 }
 
 // Rows calls fn with every record of the file of layout l, in order; the
@@ -66,7 +66,10 @@ func (a *Archive) Rows(l *Layout, fn func(*Row) error) error {
 	if !r.Next() {
 		return r.Err()
 	}
-	row := &Row{layout: l, index: make([]int, len(l.Columns))}
+	row := &Row{layout: l, index: make([]int, len(l.Columns)), columns: make(map[string]int, len(l.Columns))}
+	for i, c := range l.Columns {
+		row.columns[c.Name] = i
+	}
 	for i := range row.index {
 		row.index[i] = -1
 	}

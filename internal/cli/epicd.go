@@ -109,6 +109,7 @@ archives that epic uploads.
 	// company is runnable only so that an unknown subcommand is refused
 	// (exit 255) rather than answered with the help and exit 0.
 	company := &cobra.Command{Use: "company", Short: "create, list and show companies", Args: cobra.NoArgs,
+		Long: "Create, list and show companies. A company is one tenant: its directory, its configuration and its jobs.",
 		RunE: func(c *cobra.Command, args []string) error { return c.Help() }}
 	company.AddCommand(companyCreateCommand(&sf), companyListCommand(&sf), companyShowCommand(&sf))
 	root.AddCommand(company, applyCommand(&sf), exportCommand(&sf), migrateCommand(&sf))
@@ -302,6 +303,9 @@ func printJob(w io.Writer, j *directory.Job) {
 		loc := d.File
 		if d.Line > 0 {
 			loc = fmt.Sprintf("%s:%d", d.File, d.Line)
+		}
+		if loc == "" {
+			loc = "archive"
 		}
 		fmt.Fprintf(w, "%s %s %s %s: %s\n", d.Status, d.Level, loc, d.Event, d.Message)
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/directory"
 )
@@ -53,6 +55,8 @@ func list(v string) (items []string, clear bool) {
 func (r *run) sites() error {
 	l := layout(archive.FileSites)
 	var ins, upd []*directory.Site
+	r.onFail = func(row *archive.Row) { r.failedSites[fold(row.Value("SITENAME"))] = row.Line }
+	defer func() { r.onFail = nil }()
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		s := &directory.Site{Name: row.Value("SITENAME"), Status: row.Value("STATUS"), TimeZone: row.Value("SITE_TIMEZONE"),
 			Language: row.Value("SITE_LANGUAGE"), Country: row.Value("COUNTRY"), Address1: row.Value("ADDRESS1"),
@@ -98,15 +102,16 @@ func (r *run) sites() error {
 	return flush(r.tx.PutSites, ins, upd)
 }
 
-// flush writes a file's inserts and updates.
+// flush writes a file's updates, then its inserts: an update may free a
+// name (a rename) that an insert of the same archive takes.
 func flush[T any](put func(bool, []T) error, ins, upd []T) error {
-	if len(ins) > 0 {
-		if err := put(true, ins); err != nil {
+	if len(upd) > 0 {
+		if err := put(false, upd); err != nil {
 			return err
 		}
 	}
-	if len(upd) > 0 {
-		return put(false, upd)
+	if len(ins) > 0 {
+		return put(true, ins)
 	}
 	return nil
 }
@@ -133,6 +138,10 @@ func (r *run) people() error {
 		}
 		siteName := row.Value("SITE_NAME")
 		site := r.x.siteByName[fold(siteName)]
+		if line, failed := r.failedSites[fold(siteName)]; failed && (site == nil || !r.applied[archive.FileSites][site.ExternalKey]) {
+			r.fail(l, row.Line, key, "DEPENDENCY_FAILED", "SITE_NAME", siteName, fmt.Sprintf("site %q failed at %s line %d, so this row fails too", siteName, archive.FileSites, line))
+			return nil
+		}
 		if site == nil {
 			r.fail(l, row.Line, key, "UNKNOWN_REFERENCE", "SITE_NAME", siteName, fmt.Sprintf("site %q is neither in this archive nor in the company", siteName))
 			return nil
@@ -214,7 +223,35 @@ func (r *run) people() error {
 		}
 		r.outcome(l, pp.line, pp.key, outcome)
 	}
-	return flush(r.tx.PutPeople, ins, upd)
+	return r.flushPeople(ins, upd)
+}
+
+// flushPeople writes updates before inserts, like flush; an updated
+// person whose supervisors include a person this job inserts gets those
+// links in a second update, once the supervisor exists.
+func (r *run) flushPeople(ins, upd []*directory.Person) error {
+	inserted := make(map[uuid.UUID]bool, len(ins))
+	for _, p := range ins {
+		inserted[p.ID] = true
+	}
+	var first, again []*directory.Person
+	for _, p := range upd {
+		if !slices.ContainsFunc(p.Supervisors, func(id uuid.UUID) bool { return inserted[id] }) {
+			first = append(first, p)
+			continue
+		}
+		q := *p
+		q.Supervisors = slices.DeleteFunc(slices.Clone(p.Supervisors), func(id uuid.UUID) bool { return inserted[id] })
+		first = append(first, &q)
+		again = append(again, p)
+	}
+	if err := flush(r.tx.PutPeople, ins, first); err != nil {
+		return err
+	}
+	if len(again) > 0 {
+		return r.tx.PutPeople(false, again)
+	}
+	return nil
 }
 
 func samePerson(a, b *directory.Person) bool {
@@ -231,7 +268,9 @@ func (r *run) devices(l *archive.Layout) error {
 			Default: yes(row.Value("DEFAULT_DEVICE")), Order: atoi(row.Value("DEVICE_ORDER")), Delay: atoi(row.Value("DELAY")),
 			Lock24x7: yes(row.Value("LOCK_24x7"))}
 		d.ExternalKey, d.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
-		if r.ignore[fold(d.Name)] {
+		// Devices with ignored names are never changed: neither by a row
+		// with such a name nor by one that would rename such a device.
+		if cur := r.x.deviceByKey[t][key]; r.ignore[fold(d.Name)] || cur != nil && r.ignore[fold(cur.Name)] {
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
@@ -258,7 +297,7 @@ func (r *run) devices(l *archive.Layout) error {
 		}
 		userKey := row.Value("USER_KEY")
 		owner := r.x.personByKey[userKey]
-		if owner == nil {
+		if owner == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "owner USER_KEY")
 			r.fail(l, row.Line, key, event, "USER_KEY", userKey, msg)
 			return nil
@@ -313,7 +352,7 @@ func (r *run) customValues() error {
 		}
 		userKey := row.Value("CUSTOM_USER_KEY")
 		person := r.x.personByKey[userKey]
-		if person == nil {
+		if person == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "CUSTOM_USER_KEY")
 			r.fail(l, row.Line, key, event, "CUSTOM_USER_KEY", userKey, msg)
 			return nil

@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,20 +32,25 @@ import (
 // skPeople is the size of the archives of TestApplyIsAtomicUnderSIGKILL.
 const skPeople = 20000
 
-// TestApplyIsAtomicUnderSIGKILL kills `epicd apply` at random moments and
-// checks that the company's directory is then exactly as before the apply
-// or exactly as after it, never anything in between; that the database
-// then opens, passes SQLite's integrity check and takes the apply again.
+// TestApplyIsAtomicUnderSIGKILL kills `epicd apply` (SIGKILL) at random
+// moments and checks that the company's directory is then exactly as
+// before the apply or exactly as after it, never anything in between; and
+// that the database then opens, passes SQLite's integrity and foreign key
+// checks, and takes the apply again to end exactly in the after-state.
 //
-// The directory starts as a generated archive of 20,000 people (seed 1,
+// The before-state is a generated archive of 20,000 people (seed 1,
 // mirror=Y) applied to company Acme. The apply killed is of another
-// generated archive (seed 2, same people keys, mirror=Y): it updates every
-// person, inserts and removes (by mirror) thousands of devices, custom
-// values and shifts. One uninterrupted apply of it, on a copy, gives the
-// after-state and how long an apply takes; each killed run starts from a
-// fresh copy of the before-state and is killed after a random delay in
-// [0, that duration): half the runs spread over the whole apply, half in
-// its last 15%, where the commit is.
+// generated archive (seed 2, the same person keys, mirror=Y): it updates
+// every person and inserts and removes (by mirror) thousands of devices,
+// custom values and shifts. One uninterrupted apply of it, on a copy,
+// gives the after-state, how long an apply takes and when its commit
+// starts (the database's write-ahead log, empty until then, grows). Each
+// killed run starts from a fresh copy of the before-state. Half the runs
+// are killed at a random moment of the whole apply (one in each third);
+// the other half at a random moment after their own commit started (one
+// in each third of the time the measured apply took from there to its
+// exit: writing the log, syncing, checkpointing, closing), since a kill
+// anywhere before the commit trivially leaves the before-state.
 func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds epicd and applies 20,000 people several times")
@@ -61,12 +68,19 @@ func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 	t.Logf("apply of archive 1 (%d people, all new): %v", skPeople, time.Since(start).Round(time.Millisecond))
 	before := skFingerprint(t, base)
 
-	// The after-state, and how long an apply of archive 2 takes.
+	// The after-state, how long an apply of archive 2 takes and when its
+	// commit starts.
 	full := skCopyDir(t, base, filepath.Join(work, "full"))
-	start = time.Now()
-	out := skEpicd(t, bin, full, "apply", "--company", "Acme", arc2)
-	took := time.Since(start)
-	t.Logf("apply of archive 2: %v; job %s", took.Round(time.Millisecond), skFirstLine(out))
+	m := skApply(t, bin, full, arc2, -1, false)
+	if m.err != nil {
+		t.Fatalf("apply of archive 2: %v\nstdout: %s\nstderr: %s", m.err, m.stdout, m.stderr)
+	}
+	took, commit := m.took, m.walAt
+	if commit <= 0 { // no log seen: aim at the last 15%
+		commit = took * 85 / 100
+	}
+	t.Logf("apply of archive 2: %v, its commit started at %v (%s)", took.Round(time.Millisecond), m.walAt.Round(time.Millisecond),
+		skFirstLine(m.stdout))
 	after := skFingerprint(t, full)
 	if after.dir == before.dir {
 		t.Fatalf("archive 2 changed nothing (%s); the test would prove nothing", before)
@@ -79,47 +93,36 @@ func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, seed>>32))
 	t.Logf("random seed %d", seed)
-	const runs = 6
+	const runs, thirds = 6, 3
 	var nBefore, nAfter, nKilled int
-	var retry string // a killed run's data folder, to apply again
+	// A killed run's data folder to apply again: preferably one killed in
+	// its commit that still ended in the before-state (a log with frames
+	// but no commit record), else the latest killed run.
+	var retry string
 	var retryState skPrint
+	retryTorn := false
 	for i := range runs {
-		// Runs 0-2 spread over [0, 85%) of the duration, runs 3-5 over
-		// [85%, 100%): each in its own stratum, at a random point of it.
-		var lo, hi float64
-		if i < runs/2 {
-			lo, hi = 0.85*float64(i)/(runs/2), 0.85*float64(i+1)/(runs/2)
-		} else {
-			k := i - runs/2
-			lo, hi = 0.85+0.15*float64(k)/(runs/2), 0.85+0.15*float64(k+1)/(runs/2)
+		k := i % thirds
+		frac := (float64(k) + rng.Float64()) / thirds // in the k-th third of [0, 1)
+		inCommit := i >= thirds
+		delay, what := time.Duration(frac*float64(took)), "the apply"
+		if inCommit {
+			delay, what = time.Duration(frac*float64(took-commit)), "the commit"
 		}
-		delay := time.Duration((lo + (hi-lo)*rng.Float64()) * float64(took))
-
 		data := skCopyDir(t, base, filepath.Join(work, fmt.Sprintf("run%d", i)))
-		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(bin, "--data", data, "apply", "--company", "Acme", arc2)
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(delay)
-		killErr := cmd.Process.Kill() // SIGKILL
-		err := cmd.Wait()
+		r := skApply(t, bin, data, arc2, delay, inCommit)
 		how := "killed"
 		switch {
-		case err == nil:
+		case r.err == nil:
 			how = "finished before the kill"
-		case cmd.ProcessState != nil && !cmd.ProcessState.Exited():
-			nKilled++ // ended by the signal
+		case r.killed:
+			nKilled++
 		default:
-			t.Fatalf("run %d: epicd apply failed on its own: %v (kill: %v)\nstdout: %s\nstderr: %s", i, err, killErr, stdout.String(), stderr.String())
+			t.Fatalf("run %d: epicd apply failed on its own: %v\nstdout: %s\nstderr: %s", i, r.err, r.stdout, r.stderr)
 		}
 
-		t0 := time.Now()
 		got := skFingerprint(t, data)
-		t1 := time.Now()
 		skIntegrity(t, data)
-		t.Logf("fingerprint %v, integrity %v", t1.Sub(t0), time.Since(t1))
 		state := "NEITHER"
 		switch got {
 		case before:
@@ -129,18 +132,24 @@ func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 			state = "after"
 			nAfter++
 		}
-		t.Logf("run %d: kill at %v (%.0f%% of the apply), %s: %s state", i, delay.Round(time.Millisecond),
-			100*float64(delay)/float64(took), how, state)
+		at := fmt.Sprintf("%v", r.aim.Round(time.Millisecond))
+		if inCommit {
+			at = fmt.Sprintf("%v (its commit started at %v)", r.aim.Round(time.Millisecond), r.walAt.Round(time.Millisecond))
+		}
+		if how != "killed" {
+			how = fmt.Sprintf("%s (at %v)", how, r.took.Round(time.Millisecond))
+		}
+		t.Logf("run %d: kill in third %d of %s, at %s: %s; %s-state", i, k+1, what, at, how, state)
 		if state == "NEITHER" {
 			t.Errorf("run %d: the directory after the kill is neither the before- nor the after-state:\ngot:    %s\nbefore: %s\nafter:  %s",
 				i, got, before, after)
 			continue
 		}
-		if how == "killed" {
-			retry, retryState = data, got // the latest killed run: the nearest to the commit
+		if torn := inCommit && state == "before"; how == "killed" && (torn || !retryTorn) {
+			retry, retryState, retryTorn = data, got, torn
 		}
 	}
-	t.Logf("%d runs: %d in the before-state, %d in the after-state; %d killed, %d finished before the kill",
+	t.Logf("%d runs: %d ended in the before-state, %d in the after-state; %d were killed, %d finished before the kill",
 		runs, nBefore, nAfter, nKilled, runs-nKilled)
 
 	// After a kill the database takes the apply again, and ends exactly as
@@ -149,16 +158,81 @@ func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 		t.Logf("no run was killed (every apply finished first): nothing to apply again")
 		return
 	}
+	start = time.Now()
 	skEpicd(t, bin, retry, "apply", "--company", "Acme", arc2)
+	t.Logf("apply of archive 2 again after a kill (%s) in the %s-state: %v", filepath.Base(retry),
+		map[bool]string{true: "before", false: "after"}[retryState == before], time.Since(start).Round(time.Millisecond))
 	got := skFingerprint(t, retry)
 	if got.dir != after.dir {
-		t.Errorf("after a kill in the %s-state and a new apply, the directory is not the after-state:\ngot:   %s\nafter: %s",
-			map[bool]string{true: "before", false: "after"}[retryState == before], got, after)
+		t.Errorf("after a kill and a new apply, the directory is not the after-state:\ngot:   %s\nafter: %s", got, after)
 	}
 	if got.jobs != retryState.jobs+1 {
 		t.Errorf("after a kill and a new apply: %d jobs, want %d", got.jobs, retryState.jobs+1)
 	}
 	skIntegrity(t, retry)
+}
+
+// skRun is what skApply saw of one epicd apply.
+type skRun struct {
+	took   time.Duration // from the start to the exit
+	walAt  time.Duration // when the write-ahead log started to grow; 0: not seen
+	aim    time.Duration // when it was to be killed; 0: never
+	killAt time.Duration // when it was killed; 0: not
+	killed bool          // ended by the kill
+	err    error         // of Wait: nil if it exited 0
+	stdout string
+	stderr string
+}
+
+// skApply runs epicd apply of arc on the data folder and kills it
+// (SIGKILL) delay after it started, or, with afterWAL, delay after its
+// database's write-ahead log started to grow (its commit). A negative
+// delay never kills. The log is watched every millisecond.
+func skApply(t *testing.T, bin, data, arc string, delay time.Duration, afterWAL bool) skRun {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "--data", data, "apply", "--company", "Acme", arc)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var r skRun
+	done := false
+	wal := filepath.Join(data, "epicd.db-wal")
+	if afterWAL || delay < 0 { // the measuring run notes when the commit starts too
+		tick := time.NewTicker(time.Millisecond)
+		for r.walAt == 0 && !done {
+			select {
+			case r.err = <-exited:
+				done = true
+			case <-tick.C:
+				if fi, err := os.Stat(wal); err == nil && fi.Size() > 0 {
+					r.walAt = time.Since(start)
+				}
+			}
+		}
+		tick.Stop()
+	}
+	if !done && delay >= 0 {
+		r.aim = time.Since(start) + delay
+		select {
+		case r.err = <-exited:
+			done = true
+		case <-time.After(delay):
+			r.killAt = time.Since(start)
+			cmd.Process.Kill() // SIGKILL; an error means it has just exited
+		}
+	}
+	if !done {
+		r.err = <-exited
+	}
+	r.took = time.Since(start)
+	r.killed = r.err != nil && r.killAt > 0 && !cmd.ProcessState.Exited()
+	r.stdout, r.stderr = stdout.String(), stderr.String()
+	return r
 }
 
 func skFirstLine(s string) string {
@@ -278,6 +352,7 @@ func (f skPrint) String() string {
 // apply), sorted and hashed; and the jobs without their IDs and times.
 func skFingerprint(t *testing.T, data string) skPrint {
 	t.Helper()
+	skCheckFields(t)
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(data, "epicd.db"))
 	if err != nil {
@@ -357,40 +432,39 @@ func skFingerprint(t *testing.T, data string) skPrint {
 		}
 		return strings.Join(s, ",")
 	}
+	// Every field, in a line of fields; IDs as the labels of what they name.
+	// (Hand-written rather than %#v, which takes seconds here.)
 	for _, o := range sites {
-		id := o.ID
-		o.ID = uuid.Nil
-		lines = append(lines, fmt.Sprintf("%s %#v", ref(id), *o))
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), o.Name, o.Status, o.TimeZone, o.Language, o.Country,
+			o.Address1, o.Address2, o.City, o.State, o.PostalCode, o.Latitude, o.Longitude))
 	}
 	for _, o := range people {
-		id, site, sups := o.ID, o.SiteID, o.Supervisors
-		o.ID, o.SiteID, o.Supervisors = uuid.Nil, uuid.Nil, nil
-		lines = append(lines, fmt.Sprintf("%s site=%s sup=%s %#v", ref(id), ref(site), refs(sups), *o))
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), o.TargetName, o.FirstName, o.LastName, o.Status, ref(o.SiteID),
+			o.Language, o.TimeZone, o.WebLogin, strings.Join(o.Roles, ","), refs(o.Supervisors), skB(o.PasswordSet)))
 	}
 	for _, o := range devices {
-		id, owner := o.ID, o.OwnerID
-		o.ID, o.OwnerID = uuid.Nil, uuid.Nil
-		lines = append(lines, fmt.Sprintf("%s owner=%s %#v", ref(id), ref(owner), *o))
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), ref(o.OwnerID), string(o.Type), o.Name, o.Status, skB(o.Default),
+			strconv.Itoa(o.Order), strconv.Itoa(o.Delay), skB(o.Lock24x7), o.Address, o.Country, o.AreaCode, o.Phone,
+			o.Extension, o.PIN, o.Provider, o.CountryCode))
 	}
 	for _, o := range customs {
-		id, p := o.ID, o.PersonID
-		o.ID, o.PersonID = uuid.Nil, uuid.Nil
-		lines = append(lines, fmt.Sprintf("%s person=%s %#v", ref(id), ref(p), *o))
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), ref(o.PersonID), o.FieldKey, o.Value))
 	}
 	for _, o := range groups {
-		id, site, sups := o.ID, o.SiteID, o.Supervisors
-		o.ID, o.SiteID, o.Supervisors = uuid.Nil, uuid.Nil, nil
-		lines = append(lines, fmt.Sprintf("%s site=%s sup=%s %#v", ref(id), ref(site), refs(sups), *o))
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), o.TargetName, o.Description, o.Status, skB(o.UseDefaultDevices),
+			o.TimeZone, ref(o.SiteID), skB(o.ObservedByAll), strings.Join(o.Observers, ","), refs(o.Supervisors),
+			skB(o.AllowDuplicates)))
 	}
 	for _, o := range shifts {
-		id, g := o.ID, o.GroupID
-		o.ID, o.GroupID = uuid.Nil, uuid.Nil
-		lines = append(lines, fmt.Sprintf("%s group=%s %#v", ref(id), ref(g), *o))
+		esc := make([]string, len(o.Escalation))
+		for i, n := range o.Escalation {
+			esc[i] = strconv.Itoa(n)
+		}
+		lines = append(lines, skLine(ref(o.ID), skB(o.Owned), ref(o.GroupID), o.Name, o.Description, skB(o.UseDefaultDevices),
+			strings.Join(esc, ","), skB(o.RoundRobin)))
 	}
 	for _, o := range members {
-		s, m := o.ShiftID, o.MemberID
-		o.ShiftID, o.MemberID = uuid.Nil, uuid.Nil
-		lines = append(lines, fmt.Sprintf("member shift=%s member=%s %#v", ref(s), ref(m), *o))
+		lines = append(lines, skLine("member", ref(o.ShiftID), string(o.Type), ref(o.MemberID), strconv.Itoa(o.Sequence), skB(o.Owned)))
 	}
 	slices.Sort(lines)
 	fp := skPrint{objects: len(lines), dir: skHash(lines)}
@@ -406,6 +480,55 @@ func skFingerprint(t *testing.T, data string) skPrint {
 	slices.Sort(jl)
 	fp.jobs, fp.jobHash = len(jobs), skHash(jl)
 	return fp
+}
+
+// skFields are the numbers of fields of the directory's objects (Common
+// counts as three) that skFingerprint writes.
+var skFields = []struct {
+	v any
+	n int
+}{
+	{directory.Site{}, 15}, {directory.Person{}, 14}, {directory.Device{}, 19}, {directory.CustomValue{}, 6},
+	{directory.Group{}, 13}, {directory.Shift{}, 9}, {directory.Member{}, 5},
+}
+
+// skCheckFields fails the test when an object of the directory has
+// gained a field that skFingerprint does not write.
+func skCheckFields(t *testing.T) {
+	t.Helper()
+	for _, o := range skFields {
+		typ, want := reflect.TypeOf(o.v), o.n
+		n := 0
+		for f := range typ.Fields() {
+			if f.Anonymous {
+				n += f.Type.NumField()
+			} else {
+				n++
+			}
+		}
+		if n != want {
+			t.Fatalf("directory.%s has %d fields, skFingerprint knows %d: write the new ones in its lines", typ.Name(), n, want)
+		}
+	}
+}
+
+// skLine joins the fields of an object in a line, unambiguously.
+func skLine(fields ...string) string {
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Quote(f))
+	}
+	return b.String()
+}
+
+func skB(b bool) string {
+	if b {
+		return "Y"
+	}
+	return "N"
 }
 
 func skHash(lines []string) string {

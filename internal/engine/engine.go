@@ -147,12 +147,18 @@ type run struct {
 	rows     *csv.Writer
 	rowsBuf  bytes.Buffer
 	rowsGzip *gzip.Writer
-	failed   map[string]map[string]int // file -> external key -> line of a failed row
-	named    map[string]map[string]bool
-	removals []removal
-	dels     deletes
-	replaced map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
-	ignore   map[string]bool    // lower-cased device names to ignore
+	failed   map[string]map[string]int  // file -> external key -> line of a failed row
+	applied  map[string]map[string]bool // file -> external keys of rows that succeeded
+	// failedSites maps the folded SITENAME of a failed site row to its line:
+	// people name sites by name, not key.
+	failedSites map[string]int
+	named       map[string]map[string]bool
+	removals    []removal
+	onFail      func(*archive.Row) // called for every failed row of the current file
+	curRow      *archive.Row
+	dels        deletes
+	replaced    map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
+	ignore      map[string]bool    // lower-cased device names to ignore
 }
 
 type removal struct {
@@ -169,11 +175,14 @@ func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archiv
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
 		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: map[string]map[string]bool{},
+		applied: map[string]map[string]bool{}, failedSites: map[string]int{},
 		ignore: map[string]bool{}}
 	for _, n := range m.DeviceNamesToIgnore {
 		r.ignore[fold(n)] = true
 	}
-	r.rowsGzip = gzip.NewWriter(&r.rowsBuf)
+	// BestSpeed: a million outcomes compress to a few MB either way, and
+	// the default level costs seconds.
+	r.rowsGzip, _ = gzip.NewWriterLevel(&r.rowsBuf, gzip.BestSpeed)
 	r.rows = csv.NewWriter(r.rowsGzip)
 	r.rows.Write([]string{"FILE", "LINE", "KEY", "OUTCOME"})
 	return r, nil
@@ -211,6 +220,12 @@ func (r *run) outcome(l *archive.Layout, line int, key, outcome string) {
 	case Failed:
 		s.Failed++
 	}
+	if outcome != Failed && outcome != Ignored && key != "" {
+		if r.applied[l.Name] == nil {
+			r.applied[l.Name] = map[string]bool{}
+		}
+		r.applied[l.Name][key] = true
+	}
 	r.job.Processed++
 	r.rows.Write([]string{l.Name, strconv.Itoa(line), key, outcome})
 }
@@ -224,6 +239,9 @@ func (r *run) detail(l *archive.Layout, line int, key, status, level, event, fie
 // fail records a row failure and remembers the key for cascades.
 func (r *run) fail(l *archive.Layout, line int, key, event, field, value, msg string) {
 	r.detail(l, line, key, "FAILURE", "ROW", event, field, value, msg)
+	if r.onFail != nil && r.curRow != nil && r.curRow.Line == line {
+		r.onFail(r.curRow)
+	}
 	if key != "" {
 		if r.failed[l.Name] == nil {
 			r.failed[l.Name] = map[string]int{}
@@ -247,6 +265,15 @@ func (r *run) dependency(file, key, what string) (string, string) {
 	return "UNKNOWN_REFERENCE", fmt.Sprintf("%s %q is neither in this archive nor in the company", what, key)
 }
 
+// cascades reports whether a reference to key of file must fail because
+// this archive's row for it failed (and no row for it succeeded), even
+// when the company has the object: the row depended on what the archive
+// said about it (processing.md §4, cascade).
+func (r *run) cascades(file, key string) bool {
+	_, failed := r.failed[file][key]
+	return failed && !r.applied[file][key]
+}
+
 // name records that a row of l named key, so mirror spares that object.
 func (r *run) name(l *archive.Layout, key string) {
 	if key == "" {
@@ -264,6 +291,7 @@ func (r *run) name(l *archive.Layout, key string) {
 func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(row *archive.Row, key string) error) error {
 	r.line(l) // every file of the archive has a summary line
 	return r.a.Rows(l, func(row *archive.Row) error {
+		r.curRow = row
 		r.line(l).Read++
 		key := keyOf(row)
 		r.name(l, key)

@@ -255,23 +255,9 @@ func (e *exporter) names(ids []uuid.UUID) string {
 
 // memberKey returns the external key (and device sub-type) of a member.
 func (e *exporter) memberKey(m *directory.Member) (string, string) {
-	switch m.Type {
-	case directory.MemberPerson:
-		if p := e.x.people[m.MemberID]; p != nil {
-			return p.ExternalKey, ""
-		}
-	case directory.MemberGroup:
-		if g := e.x.groups[m.MemberID]; g != nil {
-			return g.ExternalKey, ""
-		}
-	case directory.MemberShift:
-		if s := e.x.shifts[m.MemberID]; s != nil {
-			return s.ExternalKey, ""
-		}
-	case directory.MemberDevice:
-		if d := e.x.devices[m.MemberID]; d != nil {
-			return d.ExternalKey, string(d.Type)
-		}
+	key := e.x.externalKeyOf(m)
+	if m.Type == directory.MemberDevice && key != "" {
+		return key, string(e.x.devices[m.MemberID].Type)
 	}
-	return "", ""
+	return key, ""
 }

@@ -236,3 +236,12 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 func engineJob() engine.Job { return engine.Job{By: "test"} }
+
+// newEnv is an env on a fresh SQLite store, for tests that need only one.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st := stores[0].open(t)
+	t.Cleanup(func() { st.Close() })
+	return &env{t: t, ctx: context.Background(), store: st, company: addCompany(t, st, "Acme"),
+		eng: &engine.Engine{Store: st, Limits: archive.DefaultLimits()}}
+}

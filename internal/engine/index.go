@@ -246,3 +246,26 @@ func (x *index) siteInUse(id uuid.UUID) bool {
 	}
 	return false
 }
+
+// externalKeyOf returns the external key of a shift member's object.
+func (x *index) externalKeyOf(m *directory.Member) string {
+	switch m.Type {
+	case directory.MemberPerson:
+		if p := x.people[m.MemberID]; p != nil {
+			return p.ExternalKey
+		}
+	case directory.MemberGroup:
+		if g := x.groups[m.MemberID]; g != nil {
+			return g.ExternalKey
+		}
+	case directory.MemberShift:
+		if s := x.shifts[m.MemberID]; s != nil {
+			return s.ExternalKey
+		}
+	case directory.MemberDevice:
+		if d := x.devices[m.MemberID]; d != nil {
+			return d.ExternalKey
+		}
+	}
+	return ""
+}

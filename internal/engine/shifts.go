@@ -24,7 +24,7 @@ func (r *run) shifts() error {
 		}
 		groupKey := row.Value("GROUP_KEY")
 		g := r.x.groupByKey[groupKey]
-		if g == nil {
+		if g == nil || r.cascades(archive.FileGroups, groupKey) {
 			event, msg := r.dependency(archive.FileGroups, groupKey, "GROUP_KEY")
 			r.fail(l, row.Line, key, event, "GROUP_KEY", groupKey, msg)
 			return nil
@@ -123,6 +123,9 @@ func (r *run) memberships() error {
 		}
 		r.outcome(l, rm.line, rm.key, outcome)
 	}
+	if r.man.Mirror {
+		r.sweepMembers(want)
+	}
 	// R rows of memberships are handled here, not in the removal phase:
 	// they name a member, not an object with a key.
 	rest := r.removals[:0]
@@ -177,7 +180,7 @@ type problem struct{ event, field, value, msg string }
 func (r *run) member(get func(string) string) (*directory.Member, *problem) {
 	teamKey := get("TEAM_KEY")
 	shift := r.x.shiftByKey[teamKey]
-	if shift == nil {
+	if shift == nil || r.cascades(archive.FileTeams, teamKey) {
 		event, msg := r.dependency(archive.FileTeams, teamKey, "TEAM_KEY")
 		return nil, &problem{event, "TEAM_KEY", teamKey, msg}
 	}
@@ -211,7 +214,7 @@ func (r *run) member(get func(string) string) (*directory.Member, *problem) {
 			id = d.ID
 		}
 	}
-	if id == uuid.Nil {
+	if id == uuid.Nil || r.cascades(file, memberKey) {
 		event, msg := r.dependency(file, memberKey, "MEMBER_KEY")
 		return nil, &problem{event, "MEMBER_KEY", memberKey, msg}
 	}
@@ -219,4 +222,28 @@ func (r *run) member(get func(string) string) (*directory.Member, *problem) {
 		return nil, &problem{"MEMBER_CYCLE", "MEMBER_KEY", memberKey, "a shift cannot contain itself or its own group"}
 	}
 	return &directory.Member{ShiftID: shift.ID, Type: t, MemberID: id}, nil
+}
+
+// sweepMembers applies mirror to memberships: a shift that stays but that
+// DS_TEAMS did not upsert loses the members no membership row named.
+// Members without an external key cannot be named and stay, like every
+// object made by hand.
+func (r *run) sweepMembers(want map[uuid.UUID][]*directory.Member) {
+	named := r.named[archive.FileMemberships]
+	for id, s := range r.x.shifts {
+		if s.ExternalKey == "" || r.replaced[id] || !r.named[archive.FileTeams][s.ExternalKey] {
+			continue // made by hand, members from the file, or removed by mirror
+		}
+		cur, seen := want[id]
+		if !seen {
+			cur = r.x.members[id]
+		}
+		keep := slices.DeleteFunc(slices.Clone(cur), func(m *directory.Member) bool {
+			key := r.x.externalKeyOf(m)
+			return key != "" && !named[s.ExternalKey+"|"+string(m.Type)+"|"+key]
+		})
+		if len(keep) != len(cur) {
+			want[id] = keep
+		}
+	}
 }
