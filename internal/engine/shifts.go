@@ -89,7 +89,7 @@ func (r *run) memberships() error {
 	}
 	var rows []rowMember
 	err := r.each(l, membershipKey, func(row *archive.Row, key string) error {
-		m, fail := r.member(row.Value)
+		m, fail := r.member(row.Value, true)
 		if fail != nil {
 			r.fail(l, row.Line, key, fail.event, fail.field, fail.value, fail.msg)
 			return nil
@@ -134,7 +134,7 @@ func (r *run) memberships() error {
 			rest = append(rest, rm)
 			continue
 		}
-		m, fail := r.member(func(col string) string { return rm.vals[col] })
+		m, fail := r.member(func(col string) string { return rm.vals[col] }, false)
 		if fail != nil {
 			r.detail(l, rm.line, rm.key, "WARNING", "ROW", "NOT_FOUND", fail.field, fail.value, fail.msg+"; nothing to remove")
 			r.outcome(l, rm.line, rm.key, Ignored)
@@ -176,11 +176,14 @@ func sameMembers(a, b []*directory.Member) bool {
 type problem struct{ event, field, value, msg string }
 
 // member resolves a membership row (its values by column): the shift and
-// the member object.
-func (r *run) member(get func(string) string) (*directory.Member, *problem) {
+// the member object. With cascade, a reference to an object whose row in
+// this archive failed fails too; a removal (cascade false) only needs the
+// objects to exist.
+func (r *run) member(get func(string) string, cascade bool) (*directory.Member, *problem) {
+	failed := func(file, key string) bool { return cascade && r.cascades(file, key) }
 	teamKey := get("TEAM_KEY")
 	shift := r.x.shiftByKey[teamKey]
-	if shift == nil || r.cascades(archive.FileTeams, teamKey) {
+	if shift == nil || failed(archive.FileTeams, teamKey) {
 		event, msg := r.dependency(archive.FileTeams, teamKey, "TEAM_KEY")
 		return nil, &problem{event, "TEAM_KEY", teamKey, msg}
 	}
@@ -214,7 +217,7 @@ func (r *run) member(get func(string) string) (*directory.Member, *problem) {
 			id = d.ID
 		}
 	}
-	if id == uuid.Nil || r.cascades(file, memberKey) {
+	if id == uuid.Nil || failed(file, memberKey) {
 		event, msg := r.dependency(file, memberKey, "MEMBER_KEY")
 		return nil, &problem{event, "MEMBER_KEY", memberKey, msg}
 	}
