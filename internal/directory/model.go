@@ -159,3 +159,7 @@ type Company struct {
 	Config      Config
 	Created     time.Time
 }
+
+// Base returns the fields every object shares; it lets code written once
+// for all object types reach them.
+func (c *Common) Base() *Common { return c }

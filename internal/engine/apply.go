@@ -80,18 +80,7 @@ func (r *run) sites() error {
 			}
 			cur, outcome = byName, Adopted
 		}
-		switch {
-		case cur == nil:
-			s.ID, outcome = newID(), Inserted
-			ins = append(ins, s)
-		default:
-			s.ID = cur.ID
-			if outcome == Updated && *s == *cur {
-				outcome = Unchanged
-			} else {
-				upd = append(upd, s)
-			}
-		}
+		outcome = settle(cur, s, outcome, func(a, b *directory.Site) bool { return *a == *b }, &ins, &upd)
 		r.x.putSite(s)
 		r.outcome(l, row.Line, key, outcome)
 		return nil
@@ -100,6 +89,27 @@ func (r *run) sites() error {
 		return err
 	}
 	return flush(r.tx.PutSites, ins, upd)
+}
+
+// settle gives obj the ID it takes (cur's, or a new one when cur is nil),
+// queues it for insert or update, and returns the row's outcome: Inserted,
+// outcome (Updated or Adopted), or Unchanged when an update changes
+// nothing, in which case nothing is written.
+func settle[T any, P interface {
+	*T
+	Base() *directory.Common
+}](cur, obj P, outcome string, same func(a, b P) bool, ins, upd *[]P) string {
+	if cur == nil {
+		obj.Base().ID = newID()
+		*ins = append(*ins, obj)
+		return Inserted
+	}
+	obj.Base().ID = cur.Base().ID
+	if outcome == Updated && same(obj, cur) {
+		return Unchanged
+	}
+	*upd = append(*upd, obj)
+	return outcome
 }
 
 // flush writes a file's updates, then its inserts: an update may free a
@@ -316,20 +326,10 @@ func (r *run) devices(l *archive.Layout) error {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")
 			return nil
 		}
-		if cur == nil {
-			d.ID, outcome = newID(), Inserted
-			ins = append(ins, d)
-		} else {
-			d.ID = cur.ID
-			if r.man.IgnoreDeviceOrderAndDelay && r.x.existed[owner.ID] {
-				d.Order, d.Delay = cur.Order, cur.Delay
-			}
-			if outcome == Updated && *d == *cur {
-				outcome = Unchanged
-			} else {
-				upd = append(upd, d)
-			}
+		if cur != nil && r.man.IgnoreDeviceOrderAndDelay && r.x.existed[owner.ID] {
+			d.Order, d.Delay = cur.Order, cur.Delay
 		}
+		outcome = settle(cur, d, outcome, func(a, b *directory.Device) bool { return *a == *b }, &ins, &upd)
 		r.x.putDevice(d)
 		r.outcome(l, row.Line, key, outcome)
 		return nil
@@ -363,22 +363,11 @@ func (r *run) customValues() error {
 			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", other.ExternalKey))
 			return nil
 		}
-		outcome := Updated
-		switch {
-		case cur == nil:
-			c.ID, outcome = newID(), Inserted
-			ins = append(ins, c)
-		case cur.PersonID != person.ID:
+		if cur != nil && cur.PersonID != person.ID {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "CUSTOM_USER_KEY", userKey, "this external key belongs to a value of another person")
 			return nil
-		default:
-			c.ID = cur.ID
-			if *c == *cur {
-				outcome = Unchanged
-			} else {
-				upd = append(upd, c)
-			}
 		}
+		outcome := settle(cur, c, Updated, func(a, b *directory.CustomValue) bool { return *a == *b }, &ins, &upd)
 		r.x.putCustom(c)
 		r.outcome(l, row.Line, key, outcome)
 		return nil
@@ -442,19 +431,7 @@ func (r *run) groups() error {
 				g.Supervisors = cur.Supervisors
 			}
 		}
-		outcome := Updated
-		switch {
-		case cur == nil:
-			g.ID, outcome = newID(), Inserted
-			ins = append(ins, g)
-		default:
-			g.ID = cur.ID
-			if sameGroup(g, cur) {
-				outcome = Unchanged
-			} else {
-				upd = append(upd, g)
-			}
-		}
+		outcome := settle(cur, g, Updated, sameGroup, &ins, &upd)
 		r.x.putGroup(g)
 		r.outcome(l, row.Line, key, outcome)
 		return nil

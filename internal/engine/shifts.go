@@ -39,19 +39,7 @@ func (r *run) shifts() error {
 			r.fail(l, row.Line, key, "NAME_COLLISION", "SUB_TARGET_NAME", s.Name, fmt.Sprintf("the group already has a shift of this name (external key %q)", other.ExternalKey))
 			return nil
 		}
-		outcome := Updated
-		switch {
-		case cur == nil:
-			s.ID, outcome = newID(), Inserted
-			ins = append(ins, s)
-		default:
-			s.ID = cur.ID
-			if sameShift(s, cur) {
-				outcome = Unchanged
-			} else {
-				upd = append(upd, s)
-			}
-		}
+		outcome := settle(cur, s, Updated, sameShift, &ins, &upd)
 		r.x.putShift(s)
 		r.replaced[s.ID] = true
 		r.outcome(l, row.Line, key, outcome)
