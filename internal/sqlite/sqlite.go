@@ -59,7 +59,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")           // read-only transactions stay deferred
-	q.Add("_pragma", "cache_size(-262144)") // 256 MiB a connection
+	q.Add("_pragma", "cache_size(-65536)") // 64 MiB a connection
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
