@@ -330,7 +330,13 @@ func (r *run) devices(l *archive.Layout) error {
 			d.Order, d.Delay = cur.Order, cur.Delay
 		}
 		outcome = settle(cur, d, outcome, func(a, b *directory.Device) bool { return *a == *b }, &ins, &upd)
-		r.x.putDevice(d)
+		if cur == nil {
+			// A new device is looked up again only by memberships, by key:
+			// keep its ID, not the object (a million people have millions).
+			r.newDevices[t][key] = d.ID
+		} else {
+			r.x.putDevice(d)
+		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil
 	})
@@ -368,7 +374,11 @@ func (r *run) customValues() error {
 			return nil
 		}
 		outcome := settle(cur, c, Updated, func(a, b *directory.CustomValue) bool { return *a == *b }, &ins, &upd)
-		r.x.putCustom(c)
+		if cur != nil {
+			// Nothing looks a new custom value up again: the validator
+			// already refused a second row for its key or field.
+			r.x.putCustom(c)
+		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil
 	})

@@ -157,8 +157,11 @@ type run struct {
 	onFail      func(*archive.Row) // called for every failed row of the current file
 	curRow      *archive.Row
 	dels        deletes
-	replaced    map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
-	ignore      map[string]bool    // lower-cased device names to ignore
+	// newDevices are the IDs of the devices this job inserts, by type and
+	// key (the index holds only the devices the company had).
+	newDevices map[directory.DeviceType]map[string]uuid.UUID
+	replaced   map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
+	ignore     map[string]bool    // lower-cased device names to ignore
 }
 
 type removal struct {
@@ -177,6 +180,10 @@ func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archiv
 		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: map[string]map[string]bool{},
 		applied: map[string]map[string]bool{}, failedSites: map[string]int{},
 		ignore: map[string]bool{}}
+	r.newDevices = map[directory.DeviceType]map[string]uuid.UUID{}
+	for _, t := range directory.DeviceTypes {
+		r.newDevices[t] = map[string]uuid.UUID{}
+	}
 	for _, n := range m.DeviceNamesToIgnore {
 		r.ignore[fold(n)] = true
 	}

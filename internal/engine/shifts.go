@@ -203,6 +203,8 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 		}
 		if d := r.x.deviceByKey[sub][memberKey]; d != nil {
 			id = d.ID
+		} else if newID, ok := r.newDevices[sub][memberKey]; ok {
+			id = newID
 		}
 	}
 	if id == uuid.Nil || failed(file, memberKey) {
