@@ -112,6 +112,12 @@ func settle[T any, P interface {
 	return outcome
 }
 
+// flushEvery bounds how many objects of the big files (devices, custom
+// values) wait in memory to be written. Writing them in chunks is safe for
+// renames: a new object can only take a name that an earlier row freed,
+// and that row's update is written before or with it.
+const flushEvery = 20_000
+
 // flush writes a file's updates, then its inserts: an update may free a
 // name (a rename) that an insert of the same archive takes.
 func flush[T any](put func(bool, []T) error, ins, upd []T) error {
@@ -337,6 +343,12 @@ func (r *run) devices(l *archive.Layout) error {
 		} else {
 			r.x.putDevice(d)
 		}
+		if len(ins)+len(upd) >= flushEvery {
+			if err := flush(r.tx.PutDevices, ins, upd); err != nil {
+				return err
+			}
+			ins, upd = nil, nil
+		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil
 	})
@@ -378,6 +390,12 @@ func (r *run) customValues() error {
 			// Nothing looks a new custom value up again: the validator
 			// already refused a second row for its key or field.
 			r.x.putCustom(c)
+		}
+		if len(ins)+len(upd) >= flushEvery {
+			if err := flush(r.tx.PutCustomValues, ins, upd); err != nil {
+				return err
+			}
+			ins, upd = nil, nil
 		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil

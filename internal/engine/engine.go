@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -152,7 +153,7 @@ type run struct {
 	// failedSites maps the folded SITENAME of a failed site row to its line:
 	// people name sites by name, not key.
 	failedSites map[string]int
-	named       map[string]map[string]bool
+	named       namedKeys
 	removals    []removal
 	onFail      func(*archive.Row) // called for every failed row of the current file
 	curRow      *archive.Row
@@ -177,7 +178,7 @@ func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archiv
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
-		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: map[string]map[string]bool{},
+		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}},
 		applied: map[string]map[string]bool{}, failedSites: map[string]int{},
 		ignore: map[string]bool{}}
 	r.newDevices = map[directory.DeviceType]map[string]uuid.UUID{}
@@ -282,14 +283,33 @@ func (r *run) cascades(file, key string) bool {
 }
 
 // name records that a row of l named key, so mirror spares that object.
+// Only mirror asks, so only mirror records.
 func (r *run) name(l *archive.Layout, key string) {
-	if key == "" {
-		return
+	if key != "" && r.man.Mirror {
+		r.named.add(l.Name, key)
 	}
-	if r.named[l.Name] == nil {
-		r.named[l.Name] = map[string]bool{}
+}
+
+// namedKeys are the keys that rows named, per file, as 64-bit hashes: a
+// million-person archive names millions of keys. A collision can only make
+// mirror spare an object it would have removed, never the reverse.
+type namedKeys struct {
+	seed  maphash.Seed
+	files map[string]map[uint64]struct{}
+}
+
+func (n namedKeys) add(file, key string) {
+	set := n.files[file]
+	if set == nil {
+		set = map[uint64]struct{}{}
+		n.files[file] = set
 	}
-	r.named[l.Name][key] = true
+	set[maphash.String(n.seed, key)] = struct{}{}
+}
+
+func (n namedKeys) has(file, key string) bool {
+	_, ok := n.files[file][maphash.String(n.seed, key)]
+	return ok
 }
 
 // each reads the rows of l and sorts them by ACTION: upserts go to fn,

@@ -132,21 +132,21 @@ func (r *run) mirror() error {
 		var keys []string
 		switch {
 		case l.Name == archive.FileSites:
-			keys = unnamed(r.x.siteByKey, r.named[l.Name])
+			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
-			keys = unnamed(r.x.personByKey, r.named[l.Name])
+			keys = unnamed(r.x.personByKey, r.named, l.Name)
 		case l.DeviceType != "":
 			for k, d := range r.x.deviceByKey[directory.DeviceType(l.DeviceType)] {
-				if !r.named[l.Name][k] && !r.ignore[fold(d.Name)] {
+				if !r.named.has(l.Name, k) && !r.ignore[fold(d.Name)] {
 					keys = append(keys, k)
 				}
 			}
 		case l.Name == archive.FileCustomValues:
-			keys = unnamed(r.x.customByKey, r.named[l.Name])
+			keys = unnamed(r.x.customByKey, r.named, l.Name)
 		case l.Name == archive.FileGroups:
-			keys = unnamed(r.x.groupByKey, r.named[l.Name])
+			keys = unnamed(r.x.groupByKey, r.named, l.Name)
 		case l.Name == archive.FileTeams:
-			keys = unnamed(r.x.shiftByKey, r.named[l.Name])
+			keys = unnamed(r.x.shiftByKey, r.named, l.Name)
 		}
 		slices.Sort(keys) // a stable report
 		for _, k := range keys {
@@ -158,10 +158,10 @@ func (r *run) mirror() error {
 	return r.dels.write(r.tx)
 }
 
-func unnamed[T any](byKey map[string]T, named map[string]bool) []string {
+func unnamed[T any](byKey map[string]T, named namedKeys, file string) []string {
 	var keys []string
 	for k := range byKey {
-		if !named[k] {
+		if !named.has(file, k) {
 			keys = append(keys, k)
 		}
 	}

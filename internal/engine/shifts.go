@@ -222,9 +222,8 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 // Members without an external key cannot be named and stay, like every
 // object made by hand.
 func (r *run) sweepMembers(want map[uuid.UUID][]*directory.Member) {
-	named := r.named[archive.FileMemberships]
 	for id, s := range r.x.shifts {
-		if s.ExternalKey == "" || r.replaced[id] || !r.named[archive.FileTeams][s.ExternalKey] {
+		if s.ExternalKey == "" || r.replaced[id] || !r.named.has(archive.FileTeams, s.ExternalKey) {
 			continue // made by hand, members from the file, or removed by mirror
 		}
 		cur, seen := want[id]
@@ -233,7 +232,7 @@ func (r *run) sweepMembers(want map[uuid.UUID][]*directory.Member) {
 		}
 		keep := slices.DeleteFunc(slices.Clone(cur), func(m *directory.Member) bool {
 			key := r.x.externalKeyOf(m)
-			return key != "" && !named[s.ExternalKey+"|"+string(m.Type)+"|"+key]
+			return key != "" && !r.named.has(archive.FileMemberships, s.ExternalKey+"|"+string(m.Type)+"|"+key)
 		})
 		if len(keep) != len(cur) {
 			want[id] = keep
