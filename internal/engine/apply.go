@@ -14,7 +14,7 @@ import (
 // apply runs the upserts in dependency order, then removals and the
 // mirror sweep (processing.md §3).
 func (r *run) apply() error {
-	steps := []func() error{r.sites, r.people}
+	steps := []func() error{r.scanDeviceMembers, r.sites, r.people}
 	for _, l := range archive.Layouts(r.man.Version) {
 		if l.DeviceType != "" {
 			l := l
@@ -34,6 +34,23 @@ func (r *run) apply() error {
 }
 
 func layout(name string) *archive.Layout { return archive.LayoutOf(name) }
+
+// scanDeviceMembers notes which device keys the memberships file names,
+// before the devices are read: only those new devices need their IDs kept.
+func (r *run) scanDeviceMembers() error {
+	r.deviceMembers = map[directory.DeviceType]map[string]bool{}
+	for _, t := range directory.DeviceTypes {
+		r.deviceMembers[t] = map[string]bool{}
+	}
+	return r.a.Rows(layout(archive.FileMemberships), func(row *archive.Row) error {
+		if row.Value("MEMBER_TYPE") == string(directory.MemberDevice) {
+			if m := r.deviceMembers[directory.DeviceType(row.Value("MEMBER_SUB_TYPE"))]; m != nil {
+				m[row.Value("MEMBER_KEY")] = true
+			}
+		}
+		return nil
+	})
+}
 
 // enabled reports whether v is in the company's list (an empty list
 // enables every bundled name).
@@ -338,8 +355,11 @@ func (r *run) devices(l *archive.Layout) error {
 		outcome = settle(cur, d, outcome, func(a, b *directory.Device) bool { return *a == *b }, &ins, &upd)
 		if cur == nil {
 			// A new device is looked up again only by memberships, by key:
-			// keep its ID, not the object (a million people have millions).
-			r.newDevices[t][key] = d.ID
+			// keep the ID of those that memberships name, not the object (a
+			// million people have millions of devices).
+			if r.deviceMembers[t][key] {
+				r.newDevices[t][key] = d.ID
+			}
 		} else {
 			r.x.putDevice(d)
 		}

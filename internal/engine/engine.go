@@ -161,8 +161,10 @@ type run struct {
 	// newDevices are the IDs of the devices this job inserts, by type and
 	// key (the index holds only the devices the company had).
 	newDevices map[directory.DeviceType]map[string]uuid.UUID
-	replaced   map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
-	ignore     map[string]bool    // lower-cased device names to ignore
+	// deviceMembers are the device keys the memberships file names.
+	deviceMembers map[directory.DeviceType]map[string]bool
+	replaced      map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
+	ignore        map[string]bool    // lower-cased device names to ignore
 }
 
 type removal struct {
