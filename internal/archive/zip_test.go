@@ -1,11 +1,11 @@
 package archive
 
 import (
-	"archive/zip"
 	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,18 +84,7 @@ func TestZipProblems(t *testing.T) {
 	})
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // TestMillionFindings: an archive with 1,000,000 bad values is checked to
 // the end, every finding reaches the sink, and the heap does not grow with
@@ -145,4 +134,3 @@ func TestMillionFindings(t *testing.T) {
 	t.Logf("peak heap in use %d MiB", peak>>20)
 }
 
-var _ = zip.Deflate

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,18 +65,7 @@ func details(j *directory.Job) []string {
 	return out
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	s := ""
-	for ; i > 0; i /= 10 {
-		s = string(rune('0'+i%10)) + s
-	}
-	return s
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestInsertThenUnchanged(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
