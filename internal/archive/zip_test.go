@@ -133,4 +133,3 @@ func TestMillionFindings(t *testing.T) {
 	}
 	t.Logf("peak heap in use %d MiB", peak>>20)
 }
-

@@ -58,7 +58,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_foreign_keys", "1")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
-	q.Set("_txlock", "immediate")           // read-only transactions stay deferred
+	q.Set("_txlock", "immediate")          // read-only transactions stay deferred
 	q.Add("_pragma", "cache_size(-65536)") // 64 MiB a connection
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
