@@ -135,6 +135,16 @@ func settle[T any, P interface {
 // and that row's update is written before or with it.
 const flushEvery = 20_000
 
+// flushFull flushes and empties ins and upd once they hold flushEvery objects.
+func flushFull[T any](put func(bool, []T) error, ins, upd *[]T) error {
+	if len(*ins)+len(*upd) < flushEvery {
+		return nil
+	}
+	err := flush(put, *ins, *upd)
+	*ins, *upd = nil, nil
+	return err
+}
+
 // flush writes a file's updates, then its inserts: an update may free a
 // name (a rename) that an insert of the same archive takes.
 func flush[T any](put func(bool, []T) error, ins, upd []T) error {
@@ -363,11 +373,8 @@ func (r *run) devices(l *archive.Layout) error {
 		} else {
 			r.x.putDevice(d)
 		}
-		if len(ins)+len(upd) >= flushEvery {
-			if err := flush(r.tx.PutDevices, ins, upd); err != nil {
-				return err
-			}
-			ins, upd = nil, nil
+		if err := flushFull(r.tx.PutDevices, &ins, &upd); err != nil {
+			return err
 		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil
@@ -411,11 +418,8 @@ func (r *run) customValues() error {
 			// already refused a second row for its key or field.
 			r.x.putCustom(c)
 		}
-		if len(ins)+len(upd) >= flushEvery {
-			if err := flush(r.tx.PutCustomValues, ins, upd); err != nil {
-				return err
-			}
-			ins, upd = nil, nil
+		if err := flushFull(r.tx.PutCustomValues, &ins, &upd); err != nil {
+			return err
 		}
 		r.outcome(l, row.Line, key, outcome)
 		return nil
