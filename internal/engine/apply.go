@@ -133,7 +133,7 @@ func settle[T any, P interface {
 // values) wait in memory to be written. Writing them in chunks is safe for
 // renames: a new object can only take a name that an earlier row freed,
 // and that row's update is written before or with it.
-const flushEvery = 20_000
+var flushEvery = 20_000
 
 // flushFull flushes and empties ins and upd once they hold flushEvery objects.
 func flushFull[T any](put func(bool, []T) error, ins, upd *[]T) error {
