@@ -89,6 +89,3 @@ func (s *keySet) resize(slots int) {
 		s.hashes[i], s.marks[i] = h, oldMarks[j]
 	}
 }
-
-// len is the number of keys.
-func (s *keySet) len() int { return s.n }

@@ -72,8 +72,6 @@ func list(v string) (items []string, clear bool) {
 func (r *run) sites() error {
 	l := layout(archive.FileSites)
 	var ins, upd []*directory.Site
-	r.onFail = func(row *archive.Row) { r.failedSites[fold(row.Value("SITENAME"))] = row.Line }
-	defer func() { r.onFail = nil }()
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		s := &directory.Site{Name: row.Value("SITENAME"), Status: row.Value("STATUS"), TimeZone: row.Value("SITE_TIMEZONE"),
 			Language: row.Value("SITE_LANGUAGE"), Country: row.Value("COUNTRY"), Address1: row.Value("ADDRESS1"),
@@ -105,7 +103,25 @@ func (r *run) sites() error {
 	if err != nil {
 		return err
 	}
+	if err := r.nameFailedSites(l); err != nil {
+		return err
+	}
 	return flush(r.tx.PutSites, ins, upd)
+}
+
+// nameFailedSites records the SITENAME of every failed site row: people
+// name their site, so a person of a failed site cascades by name. The
+// sites file is small; reading it again costs nothing.
+func (r *run) nameFailedSites(l *archive.Layout) error {
+	if len(r.failedSiteLines) == 0 {
+		return nil
+	}
+	return r.a.Rows(l, func(row *archive.Row) error {
+		if r.failedSiteLines[row.Line] {
+			r.failedSites[fold(row.Value("SITENAME"))] = row.Line
+		}
+		return nil
+	})
 }
 
 // settle gives obj the ID it takes (cur's, or a new one when cur is nil),

@@ -152,12 +152,11 @@ type run struct {
 	applied  map[string]map[string]bool // file -> external keys of rows that succeeded
 	// failedSites maps the folded SITENAME of a failed site row to its line:
 	// people name sites by name, not key.
-	failedSites map[string]int
-	named       namedKeys
-	removals    []removal
-	onFail      func(*archive.Row) // called for every failed row of the current file
-	curRow      *archive.Row
-	dels        deletes
+	failedSites     map[string]int
+	named           namedKeys
+	removals        []removal
+	failedSiteLines map[int]bool // lines of DS_SITES rows that failed
+	dels            deletes
 	// newDevices are the IDs of the devices this job inserts, by type and
 	// key (the index holds only the devices the company had).
 	newDevices map[directory.DeviceType]map[string]uuid.UUID
@@ -181,7 +180,7 @@ func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archiv
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
 		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}},
-		applied: map[string]map[string]bool{}, failedSites: map[string]int{},
+		applied: map[string]map[string]bool{}, failedSites: map[string]int{}, failedSiteLines: map[int]bool{},
 		ignore: map[string]bool{}}
 	r.newDevices = map[directory.DeviceType]map[string]uuid.UUID{}
 	for _, t := range directory.DeviceTypes {
@@ -249,8 +248,8 @@ func (r *run) detail(l *archive.Layout, line int, key, status, level, event, fie
 // fail records a row failure and remembers the key for cascades.
 func (r *run) fail(l *archive.Layout, line int, key, event, field, value, msg string) {
 	r.detail(l, line, key, "FAILURE", "ROW", event, field, value, msg)
-	if r.onFail != nil && r.curRow != nil && r.curRow.Line == line {
-		r.onFail(r.curRow)
+	if l.Name == archive.FileSites {
+		r.failedSiteLines[line] = true // named in failedSites once the file is read
 	}
 	if key != "" {
 		if r.failed[l.Name] == nil {
@@ -320,7 +319,6 @@ func (n namedKeys) has(file, key string) bool {
 func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(row *archive.Row, key string) error) error {
 	r.line(l) // every file of the archive has a summary line
 	return r.a.Rows(l, func(row *archive.Row) error {
-		r.curRow = row
 		r.line(l).Read++
 		key := keyOf(row)
 		r.name(l, key)
