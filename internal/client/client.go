@@ -37,7 +37,9 @@ type Retry struct {
 }
 
 // DefaultRetry is 4 tries over about 3.5 seconds at most.
-func DefaultRetry() Retry { return Retry{Attempts: 4, Min: 500 * time.Millisecond, Max: 4 * time.Second} }
+func DefaultRetry() Retry {
+	return Retry{Attempts: 4, Min: 500 * time.Millisecond, Max: 4 * time.Second}
+}
 
 // Client talks to one epicd service as one user.
 type Client struct {
@@ -472,10 +474,14 @@ func (c *Client) decide(ctx context.Context, id, what string) (*Job, error) {
 }
 
 // Approve lets a HELD job be applied as it is (company-admin).
-func (c *Client) Approve(ctx context.Context, id string) (*Job, error) { return c.decide(ctx, id, "approve") }
+func (c *Client) Approve(ctx context.Context, id string) (*Job, error) {
+	return c.decide(ctx, id, "approve")
+}
 
 // Reject ends a HELD job REJECTED (company-admin).
-func (c *Client) Reject(ctx context.Context, id string) (*Job, error) { return c.decide(ctx, id, "reject") }
+func (c *Client) Reject(ctx context.Context, id string) (*Job, error) {
+	return c.decide(ctx, id, "reject")
+}
 
 // WaitOptions say how Wait polls.
 type WaitOptions struct {

@@ -14,11 +14,11 @@ import (
 
 // Sentinels for errors.Is on an *APIError.
 var (
-	ErrUnauthorized = errors.New("authentication refused")         // 401
-	ErrForbidden    = errors.New("permission denied")              // 403
-	ErrNotFound     = errors.New("not found")                      // 404
-	ErrTooLarge     = errors.New("archive too large")              // 413
-	ErrServer       = errors.New("server error")                   // 5xx
+	ErrUnauthorized = errors.New("authentication refused")           // 401
+	ErrForbidden    = errors.New("permission denied")                // 403
+	ErrNotFound     = errors.New("not found")                        // 404
+	ErrTooLarge     = errors.New("archive too large")                // 413
+	ErrServer       = errors.New("server error")                     // 5xx
 	ErrRejected     = errors.New("the service rejected the archive") // 400 with a FAILED job
 	ErrIncompatible = errors.New("client and service are not compatible")
 )
