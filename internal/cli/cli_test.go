@@ -41,10 +41,14 @@ func TestScripts(t *testing.T) {
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
+			if err := startFake(env); err != nil {
+				return err
+			}
 			return copyDir(filepath.Join(env.WorkDir, "example"), examples)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": exitcode,
+			"fake":     fakeCmd,
 		},
 	})
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/generate"
-	"github.com/epicsync/epic/internal/version"
 )
 
 // Epic runs the epic command line and returns its exit code.
@@ -53,6 +52,7 @@ uploads them to epicd, which applies them to the company's directory.
 		return exitWith(ExitFailure, "%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(fileCommand(), packCommand(), templateCommand(), generateCommand(), versionCommand())
+	root.AddCommand(jobsCommand(), statusCommand(), reportCommand(), decideCommand("approve"), decideCommand("reject"))
 	for _, c := range root.Commands() {
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+exitCodesHelp) + "\n"
 		c.Args = wrapArgs(c.Args)
@@ -105,6 +105,8 @@ func fileCommand() *cobra.Command {
 		validateOnly, force, wait bool
 		findings                  string
 		lim                       archive.Limits
+		sf                        serverFlags
+		poll                      time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "file ARCHIVE.zip",
@@ -114,7 +116,15 @@ and, if it has no ERROR finding, upload it to the configured service.
 
 Findings are printed as a short table (the first 20 and a count) and written
 in full to a CSV file, by default ARCHIVE.findings.csv beside the archive,
-with the columns FILE,LINE,COLUMN,VALUE,SEVERITY,CODE,MESSAGE.`,
+with the columns FILE,LINE,COLUMN,VALUE,SEVERITY,CODE,MESSAGE.
+
+Before uploading, epic asks the service which archive versions it accepts
+and refuses to upload one it does not. With --wait it follows the job until
+it ends and prints its summary: exit code 0 if it COMPLETED, 3 if it ended
+in any other status (also after --force), 2 if it COMPLETED but --force
+uploaded an archive with errors.
+
+` + configHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			path := args[0]
@@ -136,7 +146,7 @@ with the columns FILE,LINE,COLUMN,VALUE,SEVERITY,CODE,MESSAGE.`,
 			if res.Errors > 0 && !force {
 				return exitWith(ExitValidation, "%s has errors and was not uploaded (use -f to upload anyway)", path)
 			}
-			return exitWith(ExitFailure, "no server is configured, so %s was validated but not uploaded (use -v to validate only)", path)
+			return uploadArchive(c, path, res, wait, poll, &sf)
 		},
 	}
 	c.Flags().BoolVarP(&validateOnly, "validate", "v", false, "validate only; never upload")
@@ -144,6 +154,8 @@ with the columns FILE,LINE,COLUMN,VALUE,SEVERITY,CODE,MESSAGE.`,
 	c.Flags().BoolVar(&wait, "wait", false, "after the upload, follow the job until it ends")
 	c.Flags().StringVar(&findings, "findings", "", "where to write the findings CSV (default ARCHIVE.findings.csv beside the archive)")
 	limitFlags(c, &lim)
+	sf.add(c)
+	c.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait, the first wait between two looks at the job (growing to 5s)")
 	return c
 }
 
@@ -336,20 +348,20 @@ no group), or are left out with every row and supervisor list that names them.`,
 }
 
 func versionCommand() *cobra.Command {
-	return &cobra.Command{
+	var sf serverFlags
+	c := &cobra.Command{
 		Use:   "version",
 		Short: "print the client version and the archive versions it writes",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			vs := make([]string, len(archive.Versions))
-			for i, v := range archive.Versions {
-				vs[i] = string(v)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "epic %s\narchive versions: %s (writes %s by default)\nserver: none configured\n",
-				version.Version, strings.Join(vs, ", "), archive.Latest)
-			return nil
-		},
+		Long: `Print the client version and the archive versions it writes; with a
+configured service, the service's version and whether the two are
+compatible (exit code 255 if not).
+
+` + configHelp,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return runVersion(c, &sf) },
 	}
+	sf.add(c)
+	return c
 }
 
 // sizeValue is a byte count flag that takes suffixes: 150MiB, 2GiB, 64KiB.
