@@ -259,14 +259,18 @@ func (c *Client) getWith(ctx context.Context, hc *http.Client, ref string, accep
 			return nil, c.apiError(resp)
 		}
 		wait := c.backoff(attempt, resp)
-		why := ""
-		if err != nil {
+		var why string
+		var ce *ConnError
+		switch {
+		case errors.As(err, &ce):
+			why = ce.short()
+		case err != nil:
 			why = err.Error()
-		} else {
-			why = resp.Status
+		default:
+			why = fmt.Sprintf("GET %s: %s", u.Path, resp.Status)
 			drain(resp)
 		}
-		c.logf("GET %s: %s; trying again in %s (%d of %d)", u.Redacted(), why, wait.Round(time.Millisecond), attempt+2, c.retry.Attempts)
+		c.logf("%s; trying again in %s (%d of %d)", why, wait.Round(time.Millisecond), attempt+2, c.retry.Attempts)
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
 		}

@@ -89,7 +89,11 @@ func (e *ConnError) Error() string {
 	if errors.As(e.Err, &rh) {
 		return fmt.Sprintf("%s does not answer in HTTPS (is it a plain http service? then write http:// in server.url, loopback only)", hostOf(e.URL))
 	}
-	return fmt.Sprintf("no connection to %s: %s (is epicd running there, and is server.url right?)", e.URL, netReason(e.Err))
+	return e.short() + " (is epicd running there, and is server.url right?)"
+}
+
+func (e *ConnError) short() string {
+	return fmt.Sprintf("no connection to %s: %s", hostOf(e.URL), netReason(e.Err))
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }

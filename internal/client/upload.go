@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Upload sends an archive to the service as the multipart part "file" and
@@ -102,7 +104,12 @@ func (c *Client) Upload(ctx context.Context, path string) (*Job, error) {
 			return nil, err
 		}
 		wait := c.backoff(attempt, nil)
-		c.logf("POST %s: %s; nothing was sent, trying again in %s (%d of %d)", u.Redacted(), err, wait, attempt+2, c.retry.Attempts)
+		why := err.Error()
+		var ce *ConnError
+		if errors.As(err, &ce) {
+			why = ce.short()
+		}
+		c.logf("%s; nothing was sent, trying the upload again in %s (%d of %d)", why, wait.Round(time.Millisecond), attempt+2, c.retry.Attempts)
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
