@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,8 +84,8 @@ func (c *Client) Upload(ctx context.Context, path string) (*Job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read archive: %w", err)
 		}
-		connected := false
-		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected = true }}
+		var connected atomic.Bool
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
 		req, err := c.newRequest(httptrace.WithClientTrace(ctx, trace), http.MethodPost, u, rc)
 		if err != nil {
 			return nil, err
@@ -97,8 +98,8 @@ func (c *Client) Upload(ctx context.Context, path string) (*Job, error) {
 			return c.uploadAnswer(resp)
 		}
 		err = c.transportError(ctx, http.MethodPost, u, err)
-		if connected || attempt+1 >= c.retry.Attempts || !retryable(err, nil) {
-			if connected {
+		if connected.Load() || attempt+1 >= c.retry.Attempts || !retryable(err, nil) {
+			if connected.Load() {
 				return nil, fmt.Errorf("%w; the upload was not tried again, since the service may have received it: see epic jobs before uploading again", err)
 			}
 			return nil, err
