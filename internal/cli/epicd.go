@@ -117,6 +117,7 @@ archives that epic uploads.
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+epicdExitHelp) + "\n"
 		c.Args = wrapArgs(c.Args)
 	}
+	root.AddCommand(batchCommand(&sf)) // after the loop: batch has its own exit codes
 	return root
 }
 

@@ -33,6 +33,8 @@ type Store interface {
 	// Jobs returns the company's jobs, newest first, without Details and Rows.
 	Jobs(ctx context.Context, company uuid.UUID) ([]*Job, error)
 
+	Queue // the job queue (queue.go)
+
 	Close() error
 }
 

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"Isolation", isolationTests},
 		{"Job", jobTests},
 		{"Batch", batchTests},
+		{"Queue", queueTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
