@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"Isolation", isolationTests},
 		{"Job", jobTests},
 		{"Batch", batchTests},
+		{"Users", userTests},
+		{"Read", readTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
