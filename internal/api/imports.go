@@ -331,7 +331,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, c *call) error {
 		return badRequest("send the archive as multipart/form-data with a part named \"file\" (Content-Type was %q)", r.Header.Get("Content-Type"))
 	}
 	rc := http.NewResponseController(w)
-	defer rc.SetReadDeadline(time.Time{})
+	// On failure the connection closes, and its read deadline stays: the
+	// server must not wait for the rest of a body it will not read.
+	w.Header().Set("Connection", "close")
 	// Room for the form's headers and small other parts beside the file.
 	body := http.MaxBytesReader(w, r.Body, s.MaxUpload+1<<20)
 	mr := multipart.NewReader(&idleReader{r: body, rc: rc, idle: s.UploadIdleTimeout, now: s.Now}, params["boundary"])
@@ -383,6 +385,8 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, c *call) error {
 			}
 			return err
 		}
+		_ = rc.SetReadDeadline(time.Time{})
+		w.Header().Del("Connection")
 		s.Metrics.jobs.WithLabelValues(string(job.Status)).Inc()
 		s.log.Info("archive queued", "company", c.company.Name, "job", job.ID, "name", name, "by", c.user.Login, "client", ua)
 		writeJSON(w, http.StatusAccepted, jobOut(job, map[string]string{strings.ToLower(c.user.Login): c.user.ID.String()}))

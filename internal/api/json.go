@@ -12,11 +12,11 @@ import (
 // Error is an API error: the HTTP status and a message for a person. It
 // is answered as {"code","reason","message"} (and "job" when it has one).
 type Error struct {
-	Code    int
-	Message string
+	Code     int
+	Message  string
 	Job      any // an import job to send with the error, or nil
 	Findings any // its findings, or nil
-	header  http.Header
+	header   http.Header
 }
 
 func (e *Error) Error() string { return strconv.Itoa(e.Code) + " " + e.Message }
@@ -32,9 +32,9 @@ func badRequest(format string, args ...any) *Error {
 }
 
 type errorBody struct {
-	Code    int    `json:"code"`
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
+	Code     int    `json:"code"`
+	Reason   string `json:"reason"`
+	Message  string `json:"message"`
 	Job      any    `json:"job,omitempty"`
 	Findings any    `json:"findings,omitempty"`
 }
