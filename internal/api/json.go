@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,14 +56,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 
 // writeJSON answers v as JSON with status code.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // links carry & unescaped
+	if err := enc.Encode(v); err != nil {
 		code = http.StatusInternalServerError
-		b = []byte(`{"code":500,"reason":"Internal Server Error","message":"encode the answer: ` + strconv.Quote(err.Error())[1:])
-		b = append(b[:len(b)-1], `"}`...)
+		b.Reset()
+		enc.Encode(errorBody{Code: code, Reason: http.StatusText(code), Message: "encode the answer: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(code)
-	w.Write(append(b, '\n'))
+	w.Write(b.Bytes())
 }
