@@ -16,7 +16,12 @@ import (
 func where(company uuid.UUID, q directory.Query, nameCol, parentCol string) (string, []any) {
 	var b strings.Builder
 	args := []any{blob(company)}
-	b.WriteString("company_id = ?")
+	if q.ID != uuid.Nil || q.IDs != nil {
+		// Unary +: look up by the ID's index, not the company's.
+		b.WriteString("+company_id = ?")
+	} else {
+		b.WriteString("company_id = ?")
+	}
 	if q.ID != uuid.Nil {
 		b.WriteString(" AND id = ?")
 		args = append(args, blob(q.ID))
@@ -229,7 +234,7 @@ func (s *Store) ReadCustomValues(ctx context.Context, company uuid.UUID, people 
 	}
 	list, args := in(blob(company), people)
 	rows, err := s.db.QueryContext(ctx, `SELECT id, external_key, owned, person_id, field_key, value
-		FROM custom_values WHERE company_id = ? AND person_id IN `+list+` ORDER BY person_id, field_key`, args...)
+		FROM custom_values WHERE +company_id = ? AND person_id IN `+list+` ORDER BY person_id, field_key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read custom values: %w", err)
 	}
@@ -255,7 +260,7 @@ func (s *Store) ReadMembers(ctx context.Context, company uuid.UUID, shifts []uui
 	}
 	list, args := in(blob(company), shifts)
 	rows, err := s.db.QueryContext(ctx, `SELECT shift_id, sequence, type, member_id, owned
-		FROM members WHERE company_id = ? AND shift_id IN `+list+` ORDER BY shift_id, sequence`, args...)
+		FROM members WHERE +company_id = ? AND shift_id IN `+list+` ORDER BY shift_id, sequence`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
