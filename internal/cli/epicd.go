@@ -112,7 +112,7 @@ archives that epic uploads.
 		Long: "Create, list and show companies. A company is one tenant: its directory, its configuration and its jobs.",
 		RunE: func(c *cobra.Command, args []string) error { return c.Help() }}
 	company.AddCommand(companyCreateCommand(&sf), companyListCommand(&sf), companyShowCommand(&sf))
-	root.AddCommand(company, applyCommand(&sf), exportCommand(&sf), migrateCommand(&sf))
+	root.AddCommand(company, applyCommand(&sf), exportCommand(&sf), migrateCommand(&sf), serveCommand(&sf, stderr), userCommand(&sf))
 	for _, c := range append(root.Commands(), company.Commands()...) {
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+epicdExitHelp) + "\n"
 		c.Args = wrapArgs(c.Args)

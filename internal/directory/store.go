@@ -10,6 +10,8 @@ import (
 // safe for concurrent use. Implementations: sqlite.Store (embedded
 // default), postgres.Store.
 type Store interface {
+	Users  // API users (user.go)
+	Reader // paged reads for the API (read.go)
 	// CreateCompany stores c, setting its ID and Created time; a company of
 	// the same name (case-insensitively) is ErrExists.
 	CreateCompany(ctx context.Context, c *Company) error

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"Job", jobTests},
 		{"Batch", batchTests},
 		{"Queue", queueTests},
+		{"Users", userTests},
+		{"Read", readTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
