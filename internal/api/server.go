@@ -30,7 +30,7 @@ var (
 )
 
 // MinClientVersion is the oldest epic client this service works with.
-const MinClientVersion = "0.1.0"
+const MinClientVersion = "0.1.0-0" // every 0.1.0 build, pre-releases (0.1.0-dev) included
 
 // Config is what New needs. Store is required; the rest have defaults.
 type Config struct {

@@ -30,7 +30,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/epicsync/epic/internal/api"
+	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/directory"
+	"github.com/epicsync/epic/internal/engine"
+	"github.com/epicsync/epic/internal/queue"
 	"github.com/epicsync/epic/internal/version"
 )
 
@@ -43,23 +46,28 @@ type scheduler interface {
 
 // queueDeps is what the queue needs from serve.
 type queueDeps struct {
-	Store   directory.Store
-	Data    string // the data folder: queued archives live under it
-	Metrics *api.Metrics
-	Log     *slog.Logger
+	Store     directory.Store
+	Data      string // the data folder: queued archives live under it
+	Metrics   *api.Metrics
+	Log       *slog.Logger
+	MaxUpload int64 // 0: the queue's default
 }
 
-// wireQueue returns the upload intake and the batch scheduler that serve
-// runs. LEAD: this is the one place to wire the queue at merge, e.g.
-//
-//	svc, err := queue.New(queue.Config{Store: d.Store, Dir: filepath.Join(d.Data, "queue"), Metrics: d.Metrics, Log: d.Log})
-//	return svc, svc, err
-//
-// and set api.Config's ErrTooLarge, ErrInvalidArchive and ErrNotEnabled
-// (see serve below) to the queue's sentinels. Until then serve runs
-// without a queue: uploads answer 503 and no batch runs.
+// wireQueue makes the upload intake and the batch scheduler that serve
+// runs: one queue.Service, which stages archives under the data folder
+// while it applies them and reports to the metrics.
 func wireQueue(d queueDeps) (api.Intaker, scheduler, error) {
-	return nil, nil, nil
+	tmp := filepath.Join(d.Data, "tmp")
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return nil, nil, err
+	}
+	lim := archive.DefaultLimits()
+	if d.MaxUpload > 0 {
+		lim.MaxArchiveBytes = d.MaxUpload
+	}
+	svc := &queue.Service{Store: d.Store, Engine: &engine.Engine{Store: d.Store, Limits: lim}, Log: d.Log, MaxUpload: d.MaxUpload,
+		TempDir: tmp, JobEnded: d.Metrics.JobEnded, BatchDone: d.Metrics.BatchDone}
+	return svc, svc, nil
 }
 
 // serveConfig is epicd.toml: every key is also a flag and an EPICD_*
@@ -195,7 +203,7 @@ flags win over variables, variables over the file.`,
 	c.Flags().StringVar(&keyFile, "tls-key", "", "TLS private key, PEM (EPICD_TLS_KEY)")
 	c.Flags().BoolVar(&insecure, "insecure-http", false, "serve plain HTTP; only on a loopback address, for tests (EPICD_INSECURE_HTTP)")
 	c.Flags().StringVar(&interval, "batch-interval", "5m", "time between batch runs; 0: only on demand (EPICD_BATCH_INTERVAL)")
-	c.Flags().Int64Var(&maxUpload, "max-upload", 1<<30, "largest archive accepted, in bytes (EPICD_MAX_UPLOAD)")
+	c.Flags().Int64Var(&maxUpload, "max-upload", archive.DefaultLimits().MaxArchiveBytes, "largest archive accepted, in bytes; larger uploads get 413 (EPICD_MAX_UPLOAD)")
 	c.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json (EPICD_LOG_FORMAT)")
 	return c
 }
@@ -227,11 +235,12 @@ func serve(ctx context.Context, sf *storeFlags, o serveOptions, log *slog.Logger
 	}
 	defer st.Close()
 	metrics := api.NewMetrics()
-	intake, sched, err := wireQueue(queueDeps{Store: st, Data: sf.data, Metrics: metrics, Log: log})
+	intake, sched, err := wireQueue(queueDeps{Store: st, Data: sf.data, Metrics: metrics, Log: log, MaxUpload: o.maxUpload})
 	if err != nil {
 		return exitWith(ExitFailure, "start the queue: %v", err)
 	}
-	cfg := api.Config{Store: st, Log: log, Version: version.Version, MaxUpload: o.maxUpload, Metrics: metrics}
+	cfg := api.Config{Store: st, Log: log, Version: version.Version, MaxUpload: o.maxUpload, Metrics: metrics,
+		ErrTooLarge: queue.ErrTooLarge, ErrInvalidArchive: queue.ErrInvalidArchive, ErrNotEnabled: queue.ErrNotEnabled}
 	if intake != nil {
 		cfg.Intake = intake
 	} else {

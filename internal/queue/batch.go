@@ -96,6 +96,14 @@ func (s *Service) RunBatch(ctx context.Context, company uuid.UUID) (BatchResult,
 		})
 	}
 	wg.Wait()
+	if s.JobEnded != nil {
+		for _, j := range res.Jobs {
+			s.JobEnded(j)
+		}
+	}
+	if s.BatchDone != nil {
+		s.BatchDone(time.Since(start))
+	}
 	s.log().Info("batch run", "companies", len(ids), "jobs", len(res.Jobs), "superseded", res.Superseded,
 		"requeued", res.Requeued, "busy", len(res.Busy), "errors", len(errs), "duration", time.Since(start))
 	return res, errors.Join(errs...)
@@ -173,6 +181,12 @@ func (s *Service) apply(ctx context.Context, cl directory.Claim, co *directory.C
 	case errors.Is(err, engine.ErrInvalidArchive) && job != nil:
 		log.Info("job failed: invalid archive", "err", err)
 	case err != nil && runCtx.Err() != nil:
+		return nil, s.interrupted(ctx, cl, tk.Job, err)
+	case err != nil && s.Store.Ping(context.WithoutCancel(ctx)) != nil:
+		// The database went away under the job (a restart, a lost
+		// connection): nothing was committed, so the job waits for the
+		// next run instead of failing.
+		log.Error("the database is unreachable: the job is queued again", "err", err)
 		return nil, s.interrupted(ctx, cl, tk.Job, err)
 	case err != nil:
 		log.Error("job failed", "err", err)
@@ -253,6 +267,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -260,8 +275,15 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) error {
 		case <-tick:
 		case <-s.trigger:
 		}
-		if _, err := s.RunBatch(ctx, uuid.Nil); err != nil && ctx.Err() == nil {
+		_, err := s.RunBatch(ctx, uuid.Nil)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
 			s.log().Error("batch run", "err", err)
+			failing = true
+		case failing:
+			s.log().Info("recovered: batch runs succeed again")
+			failing = false
 		}
 	}
 }

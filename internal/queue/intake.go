@@ -46,6 +46,11 @@ type Service struct {
 	// Workers is how many companies a batch run processes at once; 0: 2.
 	// On PostgreSQL each takes up to two connections of the pool.
 	Workers int
+	// JobEnded, when set, is called with every job a batch run ends
+	// (COMPLETED, COMPLETED_WITH_ERRORS, FAILED); BatchDone with the
+	// duration of every batch run. The service's metrics use them.
+	JobEnded  func(*directory.Job)
+	BatchDone func(time.Duration)
 
 	once    sync.Once
 	trigger chan struct{}
