@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/epicsync/epic/internal/source"
 )
 
 // DefaultConfigFile is read when no --config is given and it exists in the
@@ -149,6 +151,9 @@ func LoadConfigFile(path string) (Config, error) {
 	cfg.File = path
 	var errs []error
 	for _, k := range md.Undecoded() {
+		if source.IsSection(k[0]) {
+			continue // the exporters' tables: each decodes and checks its own
+		}
 		key := k.String()
 		msg := fmt.Sprintf("%s: unknown key %q", path, key)
 		if hint, ok := otherKeys[key]; ok {

@@ -173,3 +173,23 @@ func TestConfigNeverShowsPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigLeavesSourceSections: epic.toml also configures the exporters
+// ([ldap], [health], ...); the client's loader leaves those tables to them
+// but still refuses unknown tables of its own.
+func TestConfigLeavesSourceSections(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "epic.toml")
+	if err := os.WriteFile(path, []byte("[server]\nurl = \"https://x\"\n[ldap]\nurl = \"ldap://y\"\n[health]\nmin_people = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfigFile(path)
+	if err != nil || cfg.Server.URL != "https://x" {
+		t.Fatalf("LoadConfigFile = %+v, %v", cfg.Server, err)
+	}
+	if err := os.WriteFile(path, []byte("[servr]\nurl = \"https://x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfigFile(path); err == nil || !strings.Contains(err.Error(), "servr") {
+		t.Errorf("an unknown table: %v", err)
+	}
+}
