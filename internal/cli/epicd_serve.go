@@ -213,6 +213,9 @@ type serveOptions struct {
 	insecure                  bool
 	interval                  time.Duration
 	maxUpload                 int64
+	// ready, when set, is called with the service's base URL once it
+	// listens (epic demo runs serve in its own process).
+	ready func(url string)
 }
 
 // loopback reports whether addr's host is a loopback address.
@@ -291,6 +294,9 @@ func serve(ctx context.Context, sf *storeFlags, o serveOptions, log *slog.Logger
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if o.ready != nil {
+		o.ready(scheme + "://" + ln.Addr().String())
+	}
 	schedDone := make(chan error, 1)
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()

@@ -321,6 +321,13 @@ func (c *Client) getJSON(ctx context.Context, ref string, v any) ([]byte, error)
 	return b, nil
 }
 
+// GetJSON GETs any path of the API (e.g. "/api/xm/1/people?limit=3")
+// and decodes its JSON answer into v, with the retries of every GET.
+func (c *Client) GetJSON(ctx context.Context, path string, v any) error {
+	_, err := c.getJSON(ctx, path, v)
+	return err
+}
+
 // list follows a paginated list from ref, calling fn for each item, until
 // the last page, or until fn returns errStop.
 func (c *Client) list(ctx context.Context, ref string, fn func(json.RawMessage) error) (total int, err error) {
