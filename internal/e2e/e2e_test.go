@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/epicsync/epic/internal/generate"
+	"github.com/epicsync/epic/internal/postgres/pgtest"
 )
 
 // list is the paginated list body of the API.
@@ -369,4 +371,105 @@ func TestPostgresRestart(t *testing.T) {
 		t.Errorf("the service log does not say it queued the job again and recovered:\n%s", s.log)
 	}
 	s.stop()
+}
+
+// TestUploadsDuringBatch: uploads that arrive while a batch run applies a
+// large job (of the same company and of another) wait for the next run,
+// and every one of them is applied.
+func TestUploadsDuringBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies 20,000 people")
+	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := newService(t, b.db(t), "--batch-interval", "1s")
+		s.epicd("company", "create", "Globex")
+		s.addUser("Globex", "globex-up", "epic-uploader")
+		s.addUser("Acme", "acme-read", "reader")
+		s.start()
+		dir := t.TempDir()
+		big := writeArchive(t, dir, 20000, 21, generate.Options{})
+		if code, body := s.upload("acme-up", big); code != 202 {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+		first := s.newestJob("acme-up").ID
+		eventually(t, time.Minute, "job PROCESSING", func() bool {
+			var j job
+			s.get("acme-up", "/api/xm/1/imports/"+first, &j)
+			return j.Status == "PROCESSING"
+		})
+		small := writeArchive(t, dir, 100, 22, generate.Options{})
+		if code, body := s.upload("acme-up", small); code != 202 {
+			t.Fatalf("upload during the batch: %d %s", code, body)
+		}
+		if code, body := s.upload("globex-up", small); code != 202 {
+			t.Fatalf("upload of another company during the batch: %d %s", code, body)
+		}
+		second, globex := s.newestJob("acme-up").ID, s.newestJob("globex-up").ID
+		for _, c := range []struct{ login, id string }{{"acme-up", first}, {"acme-up", second}, {"globex-up", globex}} {
+			if j := s.waitJob(c.login, c.id, 3*time.Minute); j.Status != "COMPLETED" {
+				t.Errorf("job %s of %s: %s, want COMPLETED", c.id, c.login, j.Status)
+			}
+		}
+		// The second archive of Acme, applied last under mirror, is what
+		// Acme has now: 100 people.
+		var people list[map[string]any]
+		if code := s.get("acme-read", "/api/xm/1/people?limit=1", &people); code != 200 || people.Total != 100 {
+			t.Errorf("Acme has %d people after its second job (status %d), want 100", people.Total, code)
+		}
+		s.stop()
+	})
+}
+
+// TestTwoServicesOnePostgres runs two `epicd serve` processes on one
+// PostgreSQL database: every company's job is applied exactly once, by
+// one of them.
+func TestTwoServicesOnePostgres(t *testing.T) {
+	dsn := pgtest.FreshDSN(t)
+	a := newService(t, dsn, "--batch-interval", "1s")
+	companies := []string{"Acme"}
+	for i := range 7 {
+		name := fmt.Sprintf("Co%d", i)
+		a.epicd("company", "create", name)
+		a.addUser(name, "up-"+name, "epic-uploader")
+		companies = append(companies, name)
+	}
+	b := &service{t: t, data: t.TempDir(), db: dsn, listen: freePort(t)}
+	b.url, b.ca = "https://"+b.listen, filepath.Join(b.data, "cert.pem")
+	b.args = []string{"serve", "--listen", b.listen, "--batch-interval", "1s"}
+	a.start()
+	b.start()
+	arc := writeArchive(t, t.TempDir(), 2000, 31, generate.Options{})
+	ids := map[string]string{}
+	for i, co := range companies {
+		login := "up-" + co
+		if co == "Acme" {
+			login = "acme-up"
+		}
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		if code, body := s.upload(login, arc); code != 202 {
+			t.Fatalf("upload for %s: %d %s", co, code, body)
+		}
+		ids[login] = s.newestJob(login).ID
+	}
+	for login, id := range ids {
+		if j := a.waitJob(login, id, 3*time.Minute); j.Status != "COMPLETED" {
+			t.Errorf("%s: job %s is %s", login, id, j.Status)
+		}
+	}
+	// Each job was applied by exactly one service, once.
+	logs := a.log.String() + b.log.String()
+	for login, id := range ids {
+		if n := strings.Count(logs, "msg=applying company="); n == 0 {
+			t.Fatalf("no service logged an apply:\n%s", logs)
+		}
+		if n := regexp.MustCompile(`msg=applying company=\S+ job=`+id).FindAllStringIndex(logs, -1); len(n) != 1 {
+			t.Errorf("%s: job %s was applied %d times, want 1", login, id, len(n))
+		}
+	}
+	t.Logf("service A applied %d jobs, service B %d", strings.Count(a.log.String(), "msg=applying"), strings.Count(b.log.String(), "msg=applying"))
+	a.stop()
+	b.stop()
 }
