@@ -155,7 +155,7 @@ uploaded an archive with errors.
 	c.Flags().StringVar(&findings, "findings", "", "where to write the findings CSV (default ARCHIVE.findings.csv beside the archive)")
 	limitFlags(c, &lim)
 	sf.add(c)
-	c.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait, the first wait between two looks at the job (growing to 5s)")
+	c.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait, the first wait between two looks at the job (growing to 1s)")
 	return c
 }
 

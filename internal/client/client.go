@@ -497,7 +497,8 @@ func (c *Client) Reject(ctx context.Context, id string) (*Job, error) {
 // WaitOptions say how Wait polls.
 type WaitOptions struct {
 	// Min is the first wait between two polls; each wait is half again
-	// as long as the last, up to Max. Defaults: 500 ms and 5 s.
+	// as long as the last, up to Max. Defaults: 500 ms and 1 s: a job ends
+	// often within seconds, and a look a second costs the service little.
 	Min, Max time.Duration
 	// Progress, if set, is called with the job after every poll.
 	Progress func(*Job)
@@ -510,7 +511,7 @@ func (c *Client) Wait(ctx context.Context, id string, o WaitOptions) (*Job, erro
 		o.Min = 500 * time.Millisecond
 	}
 	if o.Max < o.Min {
-		o.Max = max(5*time.Second, o.Min)
+		o.Max = max(time.Second, o.Min)
 	}
 	wait := o.Min
 	for {
