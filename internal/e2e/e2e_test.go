@@ -117,6 +117,11 @@ func TestNightlyPath(t *testing.T) {
 			t.Errorf("second night: job %s %s, DS_USERS %+v; want a new COMPLETED job with updated, removed and unchanged people", j2.ID, j2.Status, users)
 		}
 
+		out, code = run(t, s.clientEnv("acme-up"), bins.epic, "version")
+		if code != 0 || !strings.Contains(out, "compatible") {
+			t.Errorf("epic version against the service: exit %d\n%s", code, out)
+		}
+
 		out, code = run(t, s.clientEnv("acme-up"), bins.epic, "report", j2.ID, "--csv")
 		if code != 0 || !strings.Contains(out, "DS_USERS") {
 			t.Errorf("epic report --csv: exit %d\n%s", code, out)
@@ -279,8 +284,16 @@ func TestBurst(t *testing.T) {
 // users get 401.
 func TestBadUploads(t *testing.T) {
 	s := newService(t, "", "--batch-interval", "0")
+	s.epicd("company", "create", "Initech", "--no-epic")
+	s.addUser("Initech", "initech-up", "epic-uploader")
 	s.start()
 	dir := t.TempDir()
+
+	// A company not enabled for EPIC is refused, and told so.
+	ok := writeArchive(t, dir, 5, 1, generate.Options{})
+	if code, body := s.upload("initech-up", ok); code != 403 || !strings.Contains(string(body), "not enabled") {
+		t.Errorf("upload for a company without EPIC: %d %s; want 403 saying it is not enabled", code, body)
+	}
 
 	bomb := filepath.Join(dir, "bomb.zip")
 	f, err := os.Create(bomb)
