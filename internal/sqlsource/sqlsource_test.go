@@ -228,7 +228,7 @@ func TestExportErrors(t *testing.T) {
 			"DS_FAX_DEVICES": "SELECT 1"}}, "no DS file of archive version 1.1 is called DS_FAX_DEVICES"},
 		"unknown driver": {Config{Driver: "oracle", DSN: "x", Queries: queries},
 			`sql.driver "oracle" is not one this epic knows; write one of mysql, postgres, sqlite, sqlserver`},
-		"no queries": {Config{Driver: "sqlite", DSN: path}, "[sql.queries] is empty"},
+		"no queries":  {Config{Driver: "sqlite", DSN: path}, "[sql.queries] is empty"},
 		"bad timeout": {Config{Driver: "sqlite", DSN: path, Timeout: "soon", Queries: queries}, `sql.timeout: "soon" is not a duration`},
 		"no server": {Config{Driver: "postgres", DSN: "postgres://epic:hunter2@127.0.0.1:1/hr?connect_timeout=2", Queries: queries},
 			"connect to the postgres database"},
