@@ -190,3 +190,24 @@ func TestSyncSQL(t *testing.T) {
 		t.Errorf("unknown type: exit %d\n%s", code, text)
 	}
 }
+
+// The example of examples/sql runs as documented.
+func TestExampleSQL(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "hr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(string(mustRead(t, "../../examples/sql/hr.sql"))); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	cfg := filepath.Join(dir, "epic.toml")
+	text := strings.Replace(string(mustRead(t, "../../examples/sql/epic.toml")), `dsn = "hr.db"`, fmt.Sprintf("dsn = %q", filepath.Join(dir, "hr.db")), 1)
+	text = strings.Replace(text, "[health]\n", fmt.Sprintf("[health]\nstate_file = %q\n", filepath.Join(dir, "state.json")), 1)
+	os.WriteFile(cfg, []byte(text), 0o600)
+	code, out := runEpic(t, "export", "sql", "--config", cfg, "-o", filepath.Join(dir, "out"))
+	if code != 0 || !strings.Contains(out, "3 people") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
