@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/epicsync/epic/internal/secret"
 	"github.com/epicsync/epic/internal/source"
 )
 
@@ -116,7 +117,10 @@ type ConfigError struct {
 	Field  string
 	Source string // a file name, an environment variable or a flag; "" if not set anywhere
 	Msg    string
+	Err    error // what Msg tells of, for errors.Is; may be nil
 }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func (e *ConfigError) Error() string {
 	if e.Source != "" {
@@ -125,12 +129,9 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Field, e.Msg)
 }
 
-// ErrEncrypted is matched by errors.Is when a configuration value is an
-// ENC(...) value, which this version cannot decrypt yet.
-var ErrEncrypted = errors.New("encrypted configuration values are not supported by this version of epic yet")
-
 // LoadConfigFile reads a configuration file. Unknown keys are errors that
-// name the key; an ENC(...) value is an error (ErrEncrypted).
+// name the key. ENC(...) values (epic encrypt) are decrypted with the key
+// file (secret.DefaultKeyFile); an error names the key, never the value.
 func LoadConfigFile(path string) (Config, error) {
 	cfg := DefaultConfig()
 	b, err := os.ReadFile(path)
@@ -163,25 +164,24 @@ func LoadConfigFile(path string) (Config, error) {
 		}
 		errs = append(errs, errors.New(msg))
 	}
+	keys := secret.NewReader("")
 	for _, f := range cfg.fields() {
-		if strings.HasPrefix(strings.TrimSpace(*f.value), "ENC(") {
-			errs = append(errs, &ConfigError{Field: f.key, Source: path, Msg: ErrEncrypted.Error() +
-				"; write the value in plain text (for the password: password_file or the EPIC_PASSWORD environment variable)"})
+		if !secret.IsEncrypted(*f.value) {
+			continue
 		}
+		v, err := keys.Reveal(f.key, *f.value)
+		if err != nil {
+			*f.value = ""
+			errs = append(errs, &ConfigError{Field: f.key, Source: path, Msg: strings.TrimPrefix(err.Error(), f.key+": "), Err: err})
+			continue
+		}
+		*f.value = v
 	}
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, nil
-}
-
-// encryptedErr wraps ErrEncrypted for errors.Is.
-func (e *ConfigError) Unwrap() error {
-	if strings.HasPrefix(e.Msg, ErrEncrypted.Error()) {
-		return ErrEncrypted
-	}
-	return nil
 }
 
 type field struct {
@@ -318,8 +318,10 @@ func (c Config) password() (string, error) {
 	if p == "" {
 		return "", &ConfigError{Field: "auth.password_file", Msg: fmt.Sprintf("%s is empty", c.Auth.PasswordFile)}
 	}
-	if strings.HasPrefix(p, "ENC(") {
-		return "", &ConfigError{Field: "auth.password_file", Msg: ErrEncrypted.Error() + "; write the password in plain text"}
+	if secret.IsEncrypted(p) {
+		if p, err = secret.Reveal(c.Auth.PasswordFile, p); err != nil {
+			return "", &ConfigError{Field: "auth.password_file", Msg: err.Error(), Err: err}
+		}
 	}
 	return p, nil
 }

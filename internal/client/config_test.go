@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/epicsync/epic/internal/secret"
 )
 
 func writeFile(t *testing.T, name, text string) string {
@@ -107,19 +109,43 @@ func TestConfigSyntaxErrorHidesLine(t *testing.T) {
 }
 
 func TestConfigEncryptedValue(t *testing.T) {
-	p := writeFile(t, "epic.toml", "[auth]\nusername = \"u\"\npassword = \"ENC(AAAAsecretAAAA)\"\n")
-	_, err := LoadConfigFile(p)
-	if !errors.Is(err, ErrEncrypted) {
-		t.Fatalf("got %v, want ErrEncrypted", err)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	t.Setenv(secret.EnvKeyFile, keyFile)
+	k, _, err := secret.LoadOrCreateKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	msg := err.Error()
-	for _, want := range []string{"auth.password", "not supported by this version", "password_file"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("%q does not say %q", msg, want)
+	enc, _ := k.Encrypt("pw-s3cret")
+	p := writeFile(t, "epic.toml", "[auth]\nusername = \"u\"\npassword = \""+enc+"\"\n")
+	cfg, err := LoadConfigFile(p)
+	if err != nil || cfg.Auth.Password != "pw-s3cret" {
+		t.Fatalf("LoadConfigFile = %v, %v; want the password decrypted", cfg.Auth, err)
+	}
+	pwFile := writeFile(t, "pw", enc+"\n")
+	if got, err := (Config{Auth: AuthConfig{PasswordFile: pwFile}}).password(); err != nil || got != "pw-s3cret" {
+		t.Errorf("encrypted password file: %q, %v", got, err)
+	}
+
+	// Altered, or sealed with another key: an error naming the key and
+	// the key file, never the value.
+	inner := []byte(enc[4 : len(enc)-1])
+	inner[10] = map[bool]byte{true: 'B', false: 'A'}[inner[10] == 'A']
+	p = writeFile(t, "epic.toml", "[auth]\nusername = \"u\"\npassword = \"ENC("+string(inner)+")\"\n")
+	_, err = LoadConfigFile(p)
+	if err == nil || !errors.Is(err, secret.ErrDecrypt) {
+		t.Fatalf("altered value: %v, want secret.ErrDecrypt", err)
+	}
+	for _, want := range []string{"auth.password", keyFile} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
 		}
 	}
-	if strings.Contains(msg, "AAAAsecret") {
-		t.Errorf("the error shows the value: %s", msg)
+	if strings.Contains(err.Error(), string(inner[:12])) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error shows the value: %v", err)
+	}
+	t.Setenv(secret.EnvKeyFile, filepath.Join(t.TempDir(), "none"))
+	if _, err := LoadConfigFile(p); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("no key file: %v", err)
 	}
 }
 
