@@ -145,11 +145,7 @@ func TestKillDuringBatch(t *testing.T) {
 			t.Fatalf("epic file: exit %d\n%s", code, out)
 		}
 		id := s.newestJob("acme-up").ID
-		eventually(t, time.Minute, "job PROCESSING", func() bool {
-			var j job
-			s.get("acme-up", "/api/xm/1/imports/"+id, &j)
-			return j.Status == "PROCESSING"
-		})
+		s.waitProcessing("acme-up", id)
 		time.Sleep(time.Duration(200+rand.IntN(1500)) * time.Millisecond)
 		s.kill()
 
@@ -370,11 +366,7 @@ func TestPostgresRestart(t *testing.T) {
 		t.Fatalf("epic file: exit %d\n%s", code, out)
 	}
 	id := s.newestJob("acme-up").ID
-	eventually(t, time.Minute, "job PROCESSING", func() bool {
-		var j job
-		s.get("acme-up", "/api/xm/1/imports/"+id, &j)
-		return j.Status == "PROCESSING"
-	})
+	s.waitProcessing("acme-up", id)
 	restart(2 * time.Second)
 	j := s.waitJob("acme-up", id, 3*time.Minute)
 	if j.Status != "COMPLETED" {
@@ -405,11 +397,7 @@ func TestUploadsDuringBatch(t *testing.T) {
 			t.Fatalf("upload: %d %s", code, body)
 		}
 		first := s.newestJob("acme-up").ID
-		eventually(t, time.Minute, "job PROCESSING", func() bool {
-			var j job
-			s.get("acme-up", "/api/xm/1/imports/"+first, &j)
-			return j.Status == "PROCESSING"
-		})
+		s.waitProcessing("acme-up", first)
 		small := writeArchive(t, dir, 100, 22, generate.Options{})
 		if code, body := s.upload("acme-up", small); code != 202 {
 			t.Fatalf("upload during the batch: %d %s", code, body)

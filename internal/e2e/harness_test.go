@@ -299,6 +299,16 @@ func (s *service) waitJob(login, id string, limit time.Duration) job {
 	}
 }
 
+// waitProcessing waits until a batch run applies the job.
+func (s *service) waitProcessing(login, id string) {
+	s.t.Helper()
+	eventually(s.t, time.Minute, "job "+id+" PROCESSING", func() bool {
+		var j job
+		s.get(login, "/api/xm/1/imports/"+id, &j)
+		return j.Status == "PROCESSING"
+	})
+}
+
 // run runs bin with args and extra environment and returns its combined
 // output and exit code.
 func run(t *testing.T, env []string, bin string, args ...string) (string, int) {
@@ -320,19 +330,10 @@ func run(t *testing.T, env []string, bin string, args ...string) (string, int) {
 func writeArchive(t *testing.T, dir string, n int, seed int64, variant generate.Options) string {
 	t.Helper()
 	path := filepath.Join(dir, fmt.Sprintf("people-%d-%d-%g.zip", n, seed, variant.ChangePercent+variant.AddPercent+variant.DropPercent))
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := archive.NewZipWriter(f, archive.Latest)
 	m := archive.DefaultManifest()
 	m.Mirror = true
 	variant.Users, variant.Seed, variant.Manifest = n, seed, m
-	if _, err := generate.Write(w, variant); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if _, err := generate.WriteZip(path, variant); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -2,6 +2,7 @@ package generate
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/epicsync/epic/internal/archive"
@@ -518,3 +519,22 @@ func (g *gen) address(rw *rowWriter, c *deviceColumns, id identity, i int, d *de
 }
 
 var homeDomains = []string{"@example.net", "@example.org", "@mail.example.net", "@post.example.org"}
+
+// WriteZip writes a zip archive of the latest version to path: what tests,
+// benchmarks and the demo want in one call.
+func WriteZip(path string, opt Options) (Stats, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer f.Close()
+	w := archive.NewZipWriter(f, archive.Latest)
+	st, err := Write(w, opt)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, f.Close()
+}
