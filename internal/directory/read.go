@@ -45,6 +45,13 @@ type Reader interface {
 	// sequence.
 	ReadMembers(ctx context.Context, company uuid.UUID, shifts []uuid.UUID) ([]*Member, error)
 	ReadJobs(ctx context.Context, company uuid.UUID, offset, limit int) ([]*Job, int, error)
+	// Generation returns the company's generation: a number raised in
+	// the transaction of every Update, so that a directory read between
+	// two calls that return the same generation read that generation's
+	// directory (callers cache by it). ErrNotFound when there is no such
+	// company. Whatever else changes what the API shows of a company
+	// (its configuration) must raise it too.
+	Generation(ctx context.Context, company uuid.UUID) (int64, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 }

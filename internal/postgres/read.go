@@ -301,6 +301,19 @@ func (s *Store) ReadJobs(ctx context.Context, company uuid.UUID, offset, n int) 
 		company, "", offset, n, func(r pgx.CollectableRow) (*directory.Job, error) { return scanJob(r, false) })
 }
 
+// Generation implements directory.Reader.
+func (s *Store) Generation(ctx context.Context, company uuid.UUID) (int64, error) {
+	var gen int64
+	err := s.pool.QueryRow(ctx, `SELECT generation FROM companies WHERE id = $1`, pgID(company)).Scan(&gen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("company %s: %w", company, directory.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("company %s generation: %w", company, err)
+	}
+	return gen, nil
+}
+
 // Ping implements directory.Reader.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {

@@ -328,6 +328,19 @@ func (s *Store) ReadJobs(ctx context.Context, company uuid.UUID, offset, n int) 
 		company, "", offset, n, func(rows *sql.Rows) (*directory.Job, error) { return scanJob(rows, false) })
 }
 
+// Generation implements directory.Reader.
+func (s *Store) Generation(ctx context.Context, company uuid.UUID) (int64, error) {
+	var gen int64
+	err := s.db.QueryRowContext(ctx, `SELECT generation FROM companies WHERE id = ?`, blob(company)).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("company %s: %w", company, directory.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("company %s generation: %w", company, err)
+	}
+	return gen, nil
+}
+
 // Ping implements directory.Reader.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
