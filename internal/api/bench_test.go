@@ -19,9 +19,11 @@ import (
 // file, or EPIC_BENCH_PG a PostgreSQL DSN, with a user "reader" whose
 // password is EPIC_BENCH_PASSWORD ("long enough password" when unset).
 // EPIC_BENCH_PATH is the request (default the first page of people).
-// Run with -cpu to vary the parallel clients, -cpuprofile to profile:
+// "cached" lets the server keep answers (the same request again is
+// answered from memory), "uncached" reads the store every time. Profile
+// with -cpuprofile:
 //
-//	EPIC_BENCH_SQLITE=/tmp/bench/d/epicd.db go test ./internal/api -run '^$' -bench Get -cpuprofile cpu.out
+//	EPIC_BENCH_SQLITE=/tmp/bench/d/epicd.db go test ./internal/api -run '^$' -bench Get/uncached -cpuprofile cpu.out
 func BenchmarkGet(b *testing.B) {
 	ctx := context.Background()
 	var (
@@ -48,27 +50,34 @@ func BenchmarkGet(b *testing.B) {
 	if path == "" {
 		path = "/api/xm/1/people?limit=100"
 	}
-	srv := httptest.NewServer(api.New(api.Config{Store: st}))
-	defer srv.Close()
-	get := func() {
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.SetBasicAuth("reader", pw)
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			b.Fatalf("GET %s: %s", path, res.Status)
-		}
+	for _, bc := range []struct {
+		name  string
+		bytes int
+	}{{"cached", 0}, {"uncached", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := httptest.NewServer(api.New(api.Config{Store: st, PageCacheBytes: bc.bytes}))
+			defer srv.Close()
+			get := func() {
+				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				req.SetBasicAuth("reader", pw)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s: %s", path, res.Status)
+				}
+			}
+			get() // bcrypt once, outside the measurement
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					get()
+				}
+			})
+		})
 	}
-	get() // bcrypt once, outside the measurement
-	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			get()
-		}
-	})
 }
