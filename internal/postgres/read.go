@@ -89,7 +89,18 @@ func page[T any](s *Store, ctx context.Context, what, table, cols, cond string, 
 	case !all:
 		b.Queue(count, args...)
 	}
-	b.Queue(`SELECT `+cols+` FROM `+table+` WHERE `+cond+` ORDER BY `+order+limit(offset, n), args...)
+	sel := `SELECT ` + cols + ` FROM ` + table + ` WHERE ` + cond
+	if offset > 0 && !strings.ContainsAny(order, ", ") {
+		// order is one column, unique in the company: skip to the
+		// page's first key through the index alone, so that the
+		// columns (and their subqueries) are made for the page's rows
+		// only, not for every row skipped.
+		sel += ` AND ` + order + ` >= (SELECT ` + order + ` FROM ` + table + ` WHERE ` + cond +
+			` ORDER BY ` + order + limit(offset, 1) + `) ORDER BY ` + order + limit(0, n)
+	} else {
+		sel += ` ORDER BY ` + order + limit(offset, n)
+	}
+	b.Queue(sel, args...)
 	b.Queue(`COMMIT`)
 
 	var (
