@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -108,7 +109,18 @@ func page[T any](s *Store, ctx context.Context, what, table, cols, cond string, 
 		if total == 0 || (total > 0 && offset >= total) {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM `+table+` WHERE `+cond+` ORDER BY `+order+limit(offset, n), args...)
+		sel, selArgs := `SELECT `+cols+` FROM `+table+` WHERE `+cond, args
+		if offset > 0 && !strings.ContainsAny(order, ", ") {
+			// order is one column, unique in the company: skip to the
+			// page's first key through the index alone (no row is
+			// read for the rows skipped).
+			sel += ` AND ` + order + ` >= (SELECT ` + order + ` FROM ` + table + ` WHERE ` + cond +
+				` ORDER BY ` + order + limit(offset, 1) + `) ORDER BY ` + order + limit(0, n)
+			selArgs = append(slices.Clip(args), args...)
+		} else {
+			sel += ` ORDER BY ` + order + limit(offset, n)
+		}
+		rows, err := tx.QueryContext(ctx, sel, selArgs...)
 		if err != nil {
 			return err
 		}
