@@ -56,6 +56,10 @@ type Config struct {
 	ErrTooLarge, ErrInvalidArchive, ErrNotEnabled error
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// PageCacheBytes bounds the answers of directory reads kept while
+	// the company's directory does not change (cache.go); 0:
+	// DefaultPageCacheBytes, negative: none kept.
+	PageCacheBytes int
 }
 
 // Server timeouts: see NewServer.
@@ -115,6 +119,7 @@ type server struct {
 	log    *slog.Logger
 	routes []route
 	auth   *authCache
+	pages  *pageCache // nil: none
 }
 
 // New returns the API's handler.
@@ -148,6 +153,10 @@ func New(cfg Config) http.Handler {
 		s.Now = time.Now
 	}
 	s.auth = newAuthCache(s.Store, s.AuthCacheTTL, s.Now)
+	if s.PageCacheBytes == 0 {
+		s.PageCacheBytes = DefaultPageCacheBytes
+	}
+	s.pages = newPageCache(s.PageCacheBytes)
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
 	s.handle("GET /metrics", public, s.metrics)
@@ -179,6 +188,9 @@ func New(cfg Config) http.Handler {
 
 func (s *server) handle(pattern string, a access, h handler) {
 	method, path, _ := strings.Cut(pattern, " ")
+	if a == readDir && method == http.MethodGet {
+		h = s.cached(h) // directory reads
+	}
 	s.routes = append(s.routes, route{method: method, name: path, segs: strings.Split(path, "/"), access: a, h: h})
 }
 

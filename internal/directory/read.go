@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -44,6 +45,79 @@ type Reader interface {
 	// sequence.
 	ReadMembers(ctx context.Context, company uuid.UUID, shifts []uuid.UUID) ([]*Member, error)
 	ReadJobs(ctx context.Context, company uuid.UUID, offset, limit int) ([]*Job, int, error)
+	// Generation returns the company's generation: a number raised in
+	// the transaction of every Update, so that a directory read between
+	// two calls that return the same generation read that generation's
+	// directory (callers cache by it). ErrNotFound when there is no such
+	// company. Whatever else changes what the API shows of a company
+	// (its configuration) must raise it too.
+	Generation(ctx context.Context, company uuid.UUID) (int64, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
+}
+
+// Totals remembers the exact number of objects of each kind in a company
+// together with the company's generation: a number every store raises in
+// the transaction of each Update, so that two snapshots of the same
+// generation hold the same directory. A store reads the generation in the
+// snapshot of a page and counts only when Get misses; because the
+// generation lives in the database, a count is never stale, whichever
+// process wrote. The zero value is ready; it is safe for concurrent use.
+type Totals struct {
+	mu sync.Mutex
+	m  map[totalKey]totalEntry
+}
+
+type totalKey struct {
+	company uuid.UUID
+	kind    string
+}
+
+type totalEntry struct {
+	generation int64
+	n          int
+}
+
+// totalsSize bounds the entries kept; when full, Totals starts again empty.
+const totalsSize = 4096
+
+// Get returns the number of objects of kind in the company at generation,
+// if it is known.
+func (t *Totals) Get(company uuid.UUID, kind string, generation int64) (int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.m[totalKey{company, kind}]
+	if !ok || e.generation != generation {
+		return 0, false
+	}
+	return e.n, true
+}
+
+// Put records n objects of kind in the company at generation. A count of
+// an older generation than the one kept is dropped.
+func (t *Totals) Put(company uuid.UUID, kind string, generation int64, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := totalKey{company, kind}
+	if e, ok := t.m[k]; ok && e.generation > generation {
+		return
+	}
+	if t.m == nil {
+		t.m = map[totalKey]totalEntry{}
+	}
+	if len(t.m) >= totalsSize {
+		clear(t.m)
+	}
+	t.m[k] = totalEntry{generation, n}
+}
+
+// Generation returns the generation of the total of kind kept for the
+// company, or -1.
+func (t *Totals) Generation(company uuid.UUID, kind string) int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, ok := t.m[totalKey{company, kind}]; ok {
+		return e.generation
+	}
+	return -1
 }

@@ -41,7 +41,8 @@ const migrateLockID int64 = 0x455049434d494752
 // Store is a directory.Store in PostgreSQL. It is safe for concurrent use,
 // also by several processes on one database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	totals directory.Totals // of Reader's pages (read.go)
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -194,6 +195,9 @@ func (s *Store) Update(ctx context.Context, company uuid.UUID, fn func(directory
 	}
 	if err := companyExists(ctx, tx, company); err != nil {
 		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE companies SET generation = generation + 1 WHERE id = $1`, pgID(company)); err != nil {
+		return fmt.Errorf("company %s generation: %w", company, err)
 	}
 	t := &txn{view: view{ctx: ctx, tx: tx, company: company}}
 	if err := fn(t); err != nil {

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -56,22 +58,69 @@ func limit(offset, n int) string {
 	return fmt.Sprintf(" LIMIT %d OFFSET %d", n, max(offset, 0))
 }
 
-// page counts the rows of table matching cond and reads one page of them,
-// both in one snapshot.
+// whole says whether q reads every object of a kind (no ID, name or
+// parent): the pages whose totals Store.totals keeps.
+func whole(q directory.Query) bool {
+	return q.ID == uuid.Nil && q.IDs == nil && q.Name == "" && q.Parent == uuid.Nil
+}
+
+// kindOf is kind when q reads the whole table of that kind, else "".
+func kindOf(q directory.Query, kind string) string {
+	if whole(q) {
+		return kind
+	}
+	return ""
+}
+
+// page reads one page of the rows of table matching cond and their
+// total, both in one snapshot, in one query when it can: a read of every
+// row (no offset or limit) counts what it reads, and kind, when not
+// empty, names the company's whole table whose total s.totals keeps by
+// generation.
 func page[T any](s *Store, ctx context.Context, what, table, cols, cond string, args []any, order string,
-	offset, n int, scan func(*sql.Rows) (*T, error)) ([]*T, int, error) {
+	company uuid.UUID, kind string, offset, n int, scan func(*sql.Rows) (*T, error)) ([]*T, int, error) {
 	var (
 		out   []*T
-		total int
+		total = -1 // not known yet
 	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+cond, args...).Scan(&total); err != nil {
-			return err
+		gen := int64(-1)
+		if kind != "" {
+			err := tx.QueryRowContext(ctx, `SELECT generation FROM companies WHERE id = ?`, blob(company)).Scan(&gen)
+			if errors.Is(err, sql.ErrNoRows) {
+				total = 0 // no company, no objects
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if t, ok := s.totals.Get(company, kind, gen); ok {
+				total = t
+			}
 		}
-		if total == 0 || offset >= total {
+		if total < 0 && (offset > 0 || n > 0) {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+cond, args...).Scan(&total); err != nil {
+				return err
+			}
+			if kind != "" {
+				s.totals.Put(company, kind, gen, total)
+			}
+		}
+		if total == 0 || (total > 0 && offset >= total) {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM `+table+` WHERE `+cond+` ORDER BY `+order+limit(offset, n), args...)
+		sel, selArgs := `SELECT `+cols+` FROM `+table+` WHERE `+cond, args
+		if offset > 0 && !strings.ContainsAny(order, ", ") {
+			// order is one column, unique in the company: skip to the
+			// page's first key through the index alone (no row is
+			// read for the rows skipped).
+			sel += ` AND ` + order + ` >= (SELECT ` + order + ` FROM ` + table + ` WHERE ` + cond +
+				` ORDER BY ` + order + limit(offset, 1) + `) ORDER BY ` + order + limit(0, n)
+			selArgs = append(slices.Clip(args), args...)
+		} else {
+			sel += ` ORDER BY ` + order + limit(offset, n)
+		}
+		rows, err := tx.QueryContext(ctx, sel, selArgs...)
 		if err != nil {
 			return err
 		}
@@ -83,7 +132,13 @@ func page[T any](s *Store, ctx context.Context, what, table, cols, cond string, 
 			}
 			out = append(out, x)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if total < 0 {
+			total = len(out)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", what, err)
@@ -98,7 +153,7 @@ func (s *Store) ReadSites(ctx context.Context, company uuid.UUID, q directory.Qu
 	}
 	cond, args := where(company, q, "name_key", "")
 	return page(s, ctx, "sites", "sites", `id, external_key, owned, name, status, time_zone, language, country,
-		address1, address2, city, state, postal_code, latitude, longitude`, cond, args, "name_key", q.Offset, q.Limit,
+		address1, address2, city, state, postal_code, latitude, longitude`, cond, args, "name_key", company, kindOf(q, "sites"), q.Offset, q.Limit,
 		func(rows *sql.Rows) (*directory.Site, error) {
 			var o directory.Site
 			err := rows.Scan(&o.ID, &o.ExternalKey, &o.Owned, &o.Name, &o.Status, &o.TimeZone, &o.Language, &o.Country,
@@ -116,7 +171,7 @@ func (s *Store) ReadPeople(ctx context.Context, company uuid.UUID, q directory.Q
 	return page(s, ctx, "people", "people", `id, external_key, owned, target_name, first_name, last_name, status,
 		site_id, language, time_zone, web_login, roles, password_set,
 		(SELECT group_concat(hex(supervisor_id), '' ORDER BY position) FROM person_supervisors WHERE person_id = people.id)`,
-		cond, args, "target_key", q.Offset, q.Limit,
+		cond, args, "target_key", company, kindOf(q, "people"), q.Offset, q.Limit,
 		func(rows *sql.Rows) (*directory.Person, error) {
 			var (
 				o                  directory.Person
@@ -145,7 +200,7 @@ func (s *Store) ReadDevices(ctx context.Context, company uuid.UUID, q directory.
 	cond, args := where(company, q, "name_key", "owner_id")
 	return page(s, ctx, "devices", "devices", `id, external_key, owned, owner_id, type, name, status, is_default,
 		device_order, delay, lock_24x7, address, country, area_code, phone, extension, pin, provider, country_code`,
-		cond, args, "owner_id, device_order, name_key", q.Offset, q.Limit,
+		cond, args, "owner_id, device_order, name_key", company, kindOf(q, "devices"), q.Offset, q.Limit,
 		func(rows *sql.Rows) (*directory.Device, error) {
 			var o directory.Device
 			err := rows.Scan(&o.ID, &o.ExternalKey, &o.Owned, &o.OwnerID, &o.Type, &o.Name, &o.Status, &o.Default,
@@ -164,7 +219,7 @@ func (s *Store) ReadGroups(ctx context.Context, company uuid.UUID, q directory.Q
 	return page(s, ctx, "groups", "oncall_groups", `id, external_key, owned, target_name, description, status,
 		use_default_devices, time_zone, site_id, observed_by_all, observers, allow_duplicates,
 		(SELECT group_concat(hex(supervisor_id), '' ORDER BY position) FROM group_supervisors WHERE group_id = oncall_groups.id)`,
-		cond, args, "target_key", q.Offset, q.Limit,
+		cond, args, "target_key", company, kindOf(q, "groups"), q.Offset, q.Limit,
 		func(rows *sql.Rows) (*directory.Group, error) {
 			var (
 				o                      directory.Group
@@ -193,7 +248,7 @@ func (s *Store) ReadShifts(ctx context.Context, company uuid.UUID, q directory.Q
 	}
 	cond, args := where(company, q, "name_key", "group_id")
 	return page(s, ctx, "shifts", "shifts", `id, external_key, owned, group_id, name, description,
-		use_default_devices, escalation, round_robin`, cond, args, "group_id, name_key", q.Offset, q.Limit,
+		use_default_devices, escalation, round_robin`, cond, args, "group_id, name_key", company, kindOf(q, "shifts"), q.Offset, q.Limit,
 		func(rows *sql.Rows) (*directory.Shift, error) {
 			var (
 				o          directory.Shift
@@ -282,7 +337,20 @@ func (s *Store) ReadMembers(ctx context.Context, company uuid.UUID, shifts []uui
 // ReadJobs implements directory.Reader.
 func (s *Store) ReadJobs(ctx context.Context, company uuid.UUID, offset, n int) ([]*directory.Job, int, error) {
 	return page(s, ctx, "jobs", "jobs", jobColumns, "company_id = ?", []any{blob(company)}, "started DESC, id DESC",
-		offset, n, func(rows *sql.Rows) (*directory.Job, error) { return scanJob(rows, false) })
+		company, "", offset, n, func(rows *sql.Rows) (*directory.Job, error) { return scanJob(rows, false) })
+}
+
+// Generation implements directory.Reader.
+func (s *Store) Generation(ctx context.Context, company uuid.UUID) (int64, error) {
+	var gen int64
+	err := s.db.QueryRowContext(ctx, `SELECT generation FROM companies WHERE id = ?`, blob(company)).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("company %s: %w", company, directory.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("company %s generation: %w", company, err)
+	}
+	return gen, nil
 }
 
 // Ping implements directory.Reader.

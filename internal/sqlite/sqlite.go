@@ -34,7 +34,8 @@ type Store struct {
 	path string
 	// wmu makes writers wait their turn in the process, rather than in
 	// SQLite's busy handler: SQLite has one writer at a time.
-	wmu sync.Mutex
+	wmu    sync.Mutex
+	totals directory.Totals // of Reader's pages (read.go)
 }
 
 // Open opens the database file at path, creating it if it does not exist

@@ -18,6 +18,9 @@ func (s *Store) Update(ctx context.Context, company uuid.UUID, fn func(directory
 		if err := companyExists(ctx, tx, company); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE companies SET generation = generation + 1 WHERE id = ?`, blob(company)); err != nil {
+			return fmt.Errorf("company %s generation: %w", company, err)
+		}
 		t := &dirTx{view: view{ctx: ctx, tx: tx, company: blob(company)}, companyID: company,
 			stmts: map[string]*sql.Stmt{}, exctx: context.WithoutCancel(ctx)}
 		return fn(t)

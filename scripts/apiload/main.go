@@ -3,6 +3,11 @@
 // D, and it prints the rate and latency percentiles. For benchmarks
 // only (docs/benchmarks.md, section API).
 //
+// "{i}" in the URL becomes a number that differs on every request (for
+// example an extra query parameter, so that the server's page cache
+// misses every time), and "{page}" a multiple of 100 below -pages*100
+// (a walk over many pages).
+//
 //	go run ./scripts/apiload -url 'https://127.0.0.1:8443/api/xm/1/people?limit=100' \
 //	    -user reader -password-file pw.txt -ca epicd-data/cert.pem -c 16 -d 20s
 package main
@@ -16,8 +21,10 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +35,7 @@ func main() {
 	ca := flag.String("ca", "", "certificate to trust (PEM)")
 	conc := flag.Int("c", 16, "concurrent connections")
 	dur := flag.Duration("d", 20*time.Second, "duration")
+	pages := flag.Int("pages", 1000, "how many pages {page} goes over")
 	flag.Parse()
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "apiload: -url is required")
@@ -62,6 +70,7 @@ func main() {
 	)
 	end := time.Now().Add(*dur)
 	start := time.Now()
+	var seq atomic.Int64
 	for range *conc {
 		wg.Add(1)
 		go func() {
@@ -70,7 +79,10 @@ func main() {
 			bad := 0
 			for time.Now().Before(end) {
 				t0 := time.Now()
-				req, _ := http.NewRequest("GET", *url, nil)
+				n := seq.Add(1)
+				u := strings.ReplaceAll(*url, "{i}", strconv.FormatInt(n, 10))
+				u = strings.ReplaceAll(u, "{page}", strconv.FormatInt(n*7919%int64(max(*pages, 1))*100, 10))
+				req, _ := http.NewRequest("GET", u, nil)
 				if *user != "" {
 					req.SetBasicAuth(*user, pw)
 				}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"Queue", queueTests},
 		{"Users", userTests},
 		{"Read", readTests},
+		{"Totals", totalTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

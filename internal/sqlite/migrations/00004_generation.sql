@@ -1,0 +1,9 @@
+-- A company's generation: raised by one in the transaction of every
+-- directory Update, so that the API's page totals, counted once, stay
+-- exact until the next change (directory.Totals).
+
+-- +goose Up
+ALTER TABLE companies ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+
+-- +goose Down
+ALTER TABLE companies DROP COLUMN generation;
