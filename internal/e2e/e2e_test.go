@@ -361,7 +361,7 @@ func TestPostgresRestart(t *testing.T) {
 	dsn, restart := privatePostgres(t)
 	s := newService(t, dsn, "--batch-interval", "1s")
 	s.start()
-	arc := writeArchive(t, t.TempDir(), 10000, 5, generate.Options{})
+	arc := writeArchive(t, t.TempDir(), 30000, 5, generate.Options{}) // an apply of seconds, so the restart lands inside it
 	if out, code := run(t, s.clientEnv("acme-up"), bins.epic, "file", arc); code != 0 {
 		t.Fatalf("epic file: exit %d\n%s", code, out)
 	}

@@ -239,7 +239,14 @@ func (s *Service) dropArchive(ctx context.Context, cl directory.Claim, j *direct
 }
 
 func (s *Service) init() {
-	s.once.Do(func() { s.trigger = make(chan struct{}, 1) })
+	s.once.Do(func() {
+		s.trigger = make(chan struct{}, 1)
+		slots := s.IntakeSlots
+		if slots <= 0 {
+			slots = 2
+		}
+		s.slots = make(chan struct{}, slots)
+	})
 }
 
 // Trigger asks Run for a batch run now. It never blocks: triggers that

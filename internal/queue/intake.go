@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -51,9 +52,13 @@ type Service struct {
 	// duration of every batch run. The service's metrics use them.
 	JobEnded  func(*directory.Job)
 	BatchDone func(time.Duration)
+	// IntakeSlots is how many uploads Intake holds in memory at once (to
+	// check and store them); others wait, spooled to files. 0: 2.
+	IntakeSlots int
 
 	once    sync.Once
 	trigger chan struct{}
+	slots   chan struct{} // IntakeSlots
 }
 
 func (s *Service) now() time.Time {
@@ -98,13 +103,33 @@ func (s *Service) Intake(ctx context.Context, company *directory.Company, name, 
 	if !company.EpicEnabled {
 		return nil, fmt.Errorf("%w: ask an administrator to enable company %q for EPIC", ErrNotEnabled, company.Name)
 	}
+	// The upload goes to a temporary file first: a slow client holds a
+	// file, not memory. Only IntakeSlots uploads at once are then read
+	// into memory to be checked and stored.
 	max := s.maxUpload()
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	spool, err := os.CreateTemp(s.TempDir, "epic-upload-")
+	if err != nil {
+		return nil, fmt.Errorf("spool the upload: %w", err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	n, err := io.Copy(spool, io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the upload: %w", err)
 	}
-	if int64(len(data)) > max {
+	if n > max {
 		return nil, fmt.Errorf("%w: the upload is larger than the limit of %d bytes (%d MiB); split the export or raise the limit", ErrTooLarge, max, max>>20)
+	}
+	s.init()
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	data := make([]byte, n)
+	if _, err := spool.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		return nil, fmt.Errorf("read the spooled upload: %w", err)
 	}
 	now := s.now()
 	job := &directory.Job{ID: uuid.Must(uuid.NewV7()), CompanyID: company.ID, Name: CleanName(name), Status: directory.JobQueued,
