@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/epicsync/epic/internal/archive"
+	"github.com/epicsync/epic/internal/source"
 )
 
 // Config is the [mapping] table of epic.toml: how one source record
@@ -415,4 +416,14 @@ func colIndex(l *archive.Layout, name string) int {
 		}
 	}
 	return -1
+}
+
+// Load decodes the [mapping] table of the epic.toml at path; unknown keys
+// are errors.
+func Load(path string) (Config, error) {
+	var c Config
+	if err := source.DecodeSection(path, "mapping", &c); err != nil {
+		return c, err
+	}
+	return c, nil
 }

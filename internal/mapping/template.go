@@ -258,7 +258,7 @@ func (p *parser) addField(name string) {
 	p.t.fields = append(p.t.fields, name)
 }
 
-// quoted parses 'text' with '' for a quote.
+// quoted parses 'text' with ” for a quote.
 func (p *parser) quoted() (string, error) {
 	p.pos++ // opening quote
 	var b strings.Builder
