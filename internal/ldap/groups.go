@@ -136,4 +136,3 @@ func first(s []string, n int) []string {
 	}
 	return s
 }
-
