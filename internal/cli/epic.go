@@ -52,6 +52,7 @@ uploads them to epicd, which applies them to the company's directory.
 		return exitWith(ExitFailure, "%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(fileCommand(), packCommand(), templateCommand(), generateCommand(), versionCommand())
+	root.AddCommand(epicExportCommand())
 	root.AddCommand(jobsCommand(), statusCommand(), reportCommand(), decideCommand("approve"), decideCommand("reject"))
 	for _, c := range root.Commands() {
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+exitCodesHelp) + "\n"
