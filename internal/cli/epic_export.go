@@ -305,4 +305,3 @@ func (p *progress) done() {
 		fmt.Fprintf(p.w, "\r\033[K%s\n", p.line())
 	}
 }
-
