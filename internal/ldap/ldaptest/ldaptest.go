@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -416,10 +417,17 @@ func Base(run string) string {
 	return "dc=" + run + "," + Suffix
 }
 
-// rebase rewrites a DN (or a DN-valued attribute) under base.
+// rebase rewrites a DN (or a DN-valued attribute) under base; the
+// suffix may be written in any case and with spaces after its comma.
 func rebase(s, base string) string {
-	if base == Suffix || !strings.HasSuffix(strings.ToLower(s), Suffix) {
+	if base == Suffix {
 		return s
 	}
-	return s[:len(s)-len(Suffix)] + base
+	loc := suffixRE.FindStringIndex(s)
+	if loc == nil {
+		return s
+	}
+	return s[:loc[0]] + base
 }
+
+var suffixRE = regexp.MustCompile(`(?i)dc=example,\s*dc=org$`)
