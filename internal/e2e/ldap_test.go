@@ -127,9 +127,9 @@ value = "{mail}"
 
 	for _, tc := range []struct {
 		name, company, up, read, config string
-		people                            int
-		userID, status, site              func(ldaptest.Entry) string
-		groups                            int
+		people                          int
+		userID, status, site            func(ldaptest.Entry) string
+		groups                          int
 	}{
 		{"openldap", "Acme", "acme-up", "acme-read", openldap, 2000,
 			func(e ldaptest.Entry) string { return e.Get("uid")[0] },
@@ -215,7 +215,9 @@ value = "{mail}"
 				g[x.TargetName] = x.ID
 			}
 			members := func(name string) []string {
-				var ms list[struct{ Member struct{ TargetName, Name string } }]
+				var ms list[struct {
+					Member struct{ TargetName, Name string }
+				}]
 				if code := s.get(tc.read, "/api/xm/1/groups/"+url.PathEscape(g[name])+"/members?limit=1000", &ms); code != 200 {
 					t.Fatalf("members of %s: %d", name, code)
 				}
