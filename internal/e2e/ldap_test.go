@@ -250,6 +250,28 @@ value = "{mail}"
 			}
 		})
 	}
+	// Failures through the binary: nothing is written, the exit code says why.
+	t.Run("failures", func(t *testing.T) {
+		for _, c := range []struct {
+			name, from, to, want string
+			code                 int
+		}{
+			{"wrong password", `bind_password_file = "reader.pw"`, `bind_password = "wrong"`, "wrong password", 255},
+			{"no paging", `page_size = 400`, "paging = false", "size limit after 1000 entries", 255},
+			{"filter matching nobody", `filter = "(objectClass=inetOrgPerson)"`, `filter = "(objectClass=inetOrgPersn)"`, "has no people", 4},
+		} {
+			cfg := filepath.Join(dir, "bad.toml")
+			os.WriteFile(cfg, []byte(strings.Replace(openldap, c.from, c.to, 1)), 0o600)
+			out := filepath.Join(dir, "bad")
+			o, code := run(t, nil, bins.epic, "export", "ldap", "--config", cfg, "-o", out)
+			if code != c.code || !strings.Contains(o, c.want) {
+				t.Errorf("%s: exit %d, want %d and %q:\n%s", c.name, code, c.code, c.want, o)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: %s was written", c.name, out)
+			}
+		}
+	})
 }
 
 func first(v []string, def string) string {
