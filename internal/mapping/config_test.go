@@ -27,7 +27,9 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) {
 			c.Devices = []DeviceConfig{{Type: "EMAIL", Name: "W", Value: "{a}"}, {Type: "VOICE", Name: "w", Value: "{b}"}}
 		}, "used twice"},
-		{func(c *Config) { c.Devices = []DeviceConfig{{Type: "EMAIL", Name: "W", Value: "{a}", Extension: "{x}"}} }, "has no extension"},
+		{func(c *Config) {
+			c.Devices = []DeviceConfig{{Type: "EMAIL", Name: "W", Value: "{a}", Extension: "{x}"}}
+		}, "has no extension"},
 		{func(c *Config) { c.Devices = []DeviceConfig{{Type: "TEXT_PAGER", Name: "P", Value: "{a}"}} }, "needs provider"},
 		{func(c *Config) { c.Sites = []SiteConfig{{Name: "HQ"}} }, "needs name and timezone"},
 	} {
