@@ -54,6 +54,7 @@ uploads them to epicd, which applies them to the company's directory.
 	root.AddCommand(fileCommand(), packCommand(), templateCommand(), generateCommand(), versionCommand())
 	root.AddCommand(jobsCommand(), statusCommand(), reportCommand(), decideCommand("approve"), decideCommand("reject"), demoCommand())
 	root.AddCommand(encryptCommand(), syncCommand(), cloudsyncCommand())
+	root.AddCommand(epicExportCommand())
 	for _, c := range root.Commands() {
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+exitCodesHelp) + "\n"
 		c.Args = wrapArgs(c.Args)

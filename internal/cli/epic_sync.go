@@ -17,10 +17,6 @@ import (
 	"github.com/epicsync/epic/internal/source"
 )
 
-// ExitUnhealthy is the exit code of an export that the source-health
-// check refused (too few people): nothing was written or uploaded.
-const ExitUnhealthy = 4
-
 // An exporter writes the archive folder outDir from the source that the
 // configuration file configPath sets up: validated (no ERROR finding)
 // and past the source-health check (source.Health.Check), or it returns
@@ -31,6 +27,8 @@ type exporter func(ctx context.Context, configPath, outDir string, progress io.W
 // exporters are the sources [source] type may name. Each adds itself
 // with one line.
 var exporters = map[string]exporter{
+	"ldap":      exportLDAP,
+	"csv":       exportCSV,
 	"sql":       exportSQL,
 	"cloudsync": exportCloudSync,
 }
@@ -53,8 +51,18 @@ type sourceSection struct {
 	Name string `toml:"name"`
 }
 
+// sourceNamers give the default source name of exporters that can say
+// more than their configuration file (the LDAP server and base, the CSV
+// file).
+var sourceNamers = map[string]func(configPath string) (string, error){
+	"ldap": ldapSourceName,
+	"csv":  csvSourceName,
+}
+
 // sourceName is the stable name of a configuration's source in the
-// source-health state.
+// source-health state: [source] name, else the exporter's own, else the
+// type and the configuration file's absolute path. `epic export TYPE` and
+// `epic sync` use the same, so they share their history.
 func sourceName(configPath, typ string) (string, error) {
 	var s sourceSection
 	if err := source.DecodeSection(configPath, "source", &s); err != nil {
@@ -63,6 +71,9 @@ func sourceName(configPath, typ string) (string, error) {
 	if s.Name != "" {
 		return s.Name, nil
 	}
+	if namer := sourceNamers[typ]; namer != nil {
+		return namer(configPath)
+	}
 	abs, err := filepath.Abs(configPath)
 	if err != nil {
 		abs = configPath
@@ -70,20 +81,19 @@ func sourceName(configPath, typ string) (string, error) {
 	return typ + " " + abs, nil
 }
 
-// loadHealth reads [health]; the state file defaults to
-// epic-state.json in the user's configuration folder (beside the
-// configuration file when there is none).
+// loadHealth reads [health]. The state file defaults to epic-state.json
+// beside the configuration file, and a relative state_file is taken from
+// there: one configuration, one history, wherever epic runs from.
 func loadHealth(configPath string) (source.Health, error) {
 	h := source.DefaultHealth()
 	if err := source.DecodeSection(configPath, "health", &h); err != nil {
 		return h, err
 	}
 	if h.StateFile == "" {
-		if dir, err := os.UserConfigDir(); err == nil && dir != "" {
-			h.StateFile = filepath.Join(dir, "epic", "epic-state.json")
-		} else {
-			h.StateFile = filepath.Join(filepath.Dir(configPath), "epic-state.json")
-		}
+		h.StateFile = "epic-state.json"
+	}
+	if !filepath.IsAbs(h.StateFile) {
+		h.StateFile = filepath.Join(filepath.Dir(configPath), h.StateFile)
 	}
 	return h, nil
 }

@@ -186,7 +186,7 @@ func TestSyncSQL(t *testing.T) {
 	// An unknown source type.
 	os.WriteFile(cfg, bytes.Replace(mustRead(t, cfg), []byte(`type = "sql"`), []byte(`type = "oracle"`), 1), 0o600)
 	code, text = runEpic(t, "sync", "--config", cfg)
-	if code != ExitFailure || !strings.Contains(text, `[source] type "oracle" is not one this epic knows; write one of cloudsync, sql`) {
+	if code != ExitFailure || !strings.Contains(text, `[source] type "oracle" is not one this epic knows; write one of cloudsync, csv, ldap, sql`) {
 		t.Errorf("unknown type: exit %d\n%s", code, text)
 	}
 }

@@ -8,9 +8,13 @@ import (
 // Exit codes of every epic command (interfaces.md §1).
 const (
 	ExitOK         = 0
-	ExitValidation = 2   // the archive has ERROR findings
-	ExitJob        = 3   // with --wait: the job ended in any status but COMPLETED
-	ExitFailure    = 255 // anything else that stopped the run
+	ExitValidation = 2 // the archive has ERROR findings
+	ExitJob        = 3 // with --wait: the job ended in any status but COMPLETED
+	// ExitUnhealthy (export, sync): the source was read whole but the
+	// source-health floor ([health] in epic.toml) refused it; no archive
+	// was written, nothing was uploaded.
+	ExitUnhealthy = 4
+	ExitFailure   = 255 // anything else that stopped the run
 )
 
 const exitCodesHelp = `Exit codes:
