@@ -211,3 +211,41 @@ func TestExampleSQL(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+// epic sync runs the HR CSV exporter of examples/csv the same way: the
+// export, the upload, the job followed, the state remembered under the
+// name epic export csv uses.
+func TestSyncCSV(t *testing.T) {
+	fake := clienttest.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	fake.WriteCA(ca)
+	hr := mustRead(t, "../../examples/csv/hr-export.csv")
+	if err := os.WriteFile(filepath.Join(dir, "hr-export.csv"), hr, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgText := bytes.Replace(mustRead(t, "../../examples/csv/epic.toml"), []byte(`url = "https://epic.example.com"`),
+		fmt.Appendf(nil, "url = %q\nca_file = %q\n[auth]\nusername = \"epic-uploader\"\npassword = \"secret\"\n[source]\ntype = \"csv\"", fake.URL, ca), 1)
+	cfg := filepath.Join(dir, "epic.toml")
+	if err := os.WriteFile(cfg, cfgText, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, text := runEpic(t, "sync", "--config", cfg, "--poll", "10ms")
+	if code != 0 || !strings.Contains(text, "COMPLETED") {
+		t.Fatalf("sync: exit %d\n%s", code, text)
+	}
+	state := mustRead(t, filepath.Join(dir, "epic-state.json"))
+	if !bytes.Contains(state, []byte("hr-export.csv")) {
+		t.Errorf("the state does not name the CSV source: %s", state)
+	}
+	// epic export csv of the same configuration shares that history.
+	code, text = runEpic(t, "export", "csv", "--config", cfg, "-o", filepath.Join(dir, "out"))
+	if code != 0 {
+		t.Fatalf("export csv: exit %d\n%s", code, text)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "epic-state.json")), &st); err != nil || len(st) != 1 {
+		t.Errorf("sync and export keep %d histories (%v), want 1", len(st), err)
+	}
+}
