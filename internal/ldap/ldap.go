@@ -16,6 +16,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/epicsync/epic/internal/mapping"
+	"github.com/epicsync/epic/internal/secret"
 )
 
 // Config is the [ldap] table of epic.toml.
@@ -188,16 +189,18 @@ func (c Config) SourceName() string {
 	return "ldap " + strings.TrimSuffix(c.URL, "/") + "/" + c.BaseDN + "?" + c.Filter
 }
 
+// password is the bind password, decrypted when it is an ENC(...) value
+// written by epic encrypt (inline or in the file).
 func (c Config) password() (string, error) {
 	if c.BindPasswordFile == "" {
-		return c.BindPassword, nil
+		return secret.Reveal("ldap.bind_password", c.BindPassword)
 	}
 	b, err := os.ReadFile(c.BindPasswordFile)
 	if err != nil {
 		return "", fmt.Errorf("[ldap] bind_password_file: %w", err)
 	}
 	pw, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimSuffix(pw, "\r"), nil
+	return secret.Reveal("ldap.bind_password_file", strings.TrimSuffix(pw, "\r"))
 }
 
 // ErrBind is wrapped by the error of a refused bind.

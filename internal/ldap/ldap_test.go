@@ -13,6 +13,7 @@ import (
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/ldap/ldaptest"
 	"github.com/epicsync/epic/internal/mapping"
+	"github.com/epicsync/epic/internal/secret"
 	"github.com/epicsync/epic/internal/source"
 )
 
@@ -392,5 +393,44 @@ func TestNormDN(t *testing.T) {
 		if got := normDN(c[0]); got != c[1] {
 			t.Errorf("normDN(%q) = %q, want %q", c[0], got, c[1])
 		}
+	}
+}
+
+// TestEncryptedPassword: a bind password written by epic encrypt
+// (ENC(...), inline or in bind_password_file) is decrypted with the key
+// file; a wrong key is an error that names the field, never the value.
+func TestEncryptedPassword(t *testing.T) {
+	s := server(t)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	t.Setenv(secret.EnvKeyFile, keyFile)
+	k, _, err := secret.LoadOrCreateKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := k.Encrypt(ldaptest.ReaderPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := readerConfig(s, "ou=People,"+ldaptest.Suffix)
+	c.BindPassword = enc
+	if rep, _, err := export(t, c, openLDAPMapping()); err != nil || rep.People == 0 {
+		t.Fatalf("inline ENC(...) password: %v", err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte(enc+"\n"), 0o600)
+	c.BindPassword, c.BindPasswordFile = "", pwFile
+	if rep, _, err := export(t, c, openLDAPMapping()); err != nil || rep.People == 0 {
+		t.Fatalf("ENC(...) in bind_password_file: %v", err)
+	}
+	// Another key cannot read it.
+	other := filepath.Join(t.TempDir(), "other")
+	if _, _, err := secret.LoadOrCreateKey(other); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(secret.EnvKeyFile, other)
+	c.BindPassword, c.BindPasswordFile = enc, ""
+	_, _, err = export(t, c, openLDAPMapping())
+	if err == nil || !strings.Contains(err.Error(), "ldap.bind_password") || strings.Contains(err.Error(), ldaptest.ReaderPW) {
+		t.Errorf("wrong key: %v", err)
 	}
 }
