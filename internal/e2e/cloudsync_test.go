@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/epicsync/epic/internal/generate"
+	premisesdb "github.com/epicsync/epic/internal/premises"
 )
 
 // cloudsyncConfig writes the epic.toml of a cloudsync from premises to
@@ -135,7 +136,7 @@ func TestCloudSync(t *testing.T) {
 			cfg := cloudsyncConfig(t, premises)
 
 			out, code := run(t, hosted.clientEnv("acme-up"), bins.epic, "cloudsync", "--config", cfg)
-			if code != 0 || !strings.Contains(out, "COMPLETED") || !strings.Contains(out, "schema version 3") {
+			if code != 0 || !strings.Contains(out, "COMPLETED") || !strings.Contains(out, fmt.Sprintf("schema version %d", premisesdb.SchemaMax)) {
 				t.Fatalf("epic cloudsync: exit %d\n%s\nservice log:\n%s", code, out, hosted.log)
 			}
 			premises.start()

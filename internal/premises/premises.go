@@ -23,11 +23,12 @@ import (
 
 // The premises schema versions (goose versions of the epicd migrations)
 // this package reads. Version 1 made every directory table; 2 and 3 added
-// the queue and the API's tables and an index, which it does not read.
+// the queue and the API's tables and an index, 4 the companies'
+// generation column: none of which it reads.
 // A test checks SchemaMax against the migrations of this build.
 const (
 	SchemaMin = 1
-	SchemaMax = 3
+	SchemaMax = 4
 )
 
 // ErrSchema is wrapped by the error about a premises database whose

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -230,7 +231,7 @@ func TestSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := exportDir(t, p.cfg)
-	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "schema version 99, newer than this epic reads (versions 1 to 3)") {
+	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema version 99, newer than this epic reads (versions %d to %d)", SchemaMin, SchemaMax)) {
 		t.Errorf("newer schema: %v", err)
 	}
 	// Not an epicd database at all.
