@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 
@@ -106,12 +107,16 @@ func BenchmarkApply(b *testing.B) {
 					b.StopTimer()
 					last = fresh()
 					b.StartTimer()
+					stop := profile(b, s.name+"-first")
 					apply(b, last, base)
+					stop()
 				}
 			})
 			b.Run("again", func(b *testing.B) {
 				for b.Loop() {
+					stop := profile(b, s.name+"-again")
 					apply(b, last, base)
+					stop()
 				}
 			})
 			b.Run("next-night", func(b *testing.B) {
@@ -255,4 +260,34 @@ func toUUIDMap(m map[[16]byte][]*directory.Member) map[uuid.UUID][]*directory.Me
 		out[uuid.UUID(k)] = v
 	}
 	return out
+}
+
+// profile writes a CPU profile of what runs until the returned function is
+// called, to EPIC_BENCH_PROFILE/name.cpu, with a heap profile at the end
+// (name.heap); nothing without EPIC_BENCH_PROFILE. go test -cpuprofile
+// would mix the phases and their setup.
+func profile(b *testing.B, name string) (stop func()) {
+	dir := os.Getenv("EPIC_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		h, err := os.Create(filepath.Join(dir, name+".heap"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		if err := pprof.Lookup("allocs").WriteTo(h, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

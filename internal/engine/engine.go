@@ -106,7 +106,7 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 	defer a.Close()
 	// Pass 2: apply, in one transaction.
 	err = e.Store.Update(ctx, company.ID, func(tx directory.Tx) error {
-		r, err := newRun(e, company, res.Manifest, a, tx, rowErrs, job)
+		r, err := newRun(e, company, res, a, tx, rowErrs, job)
 		if err != nil {
 			return err
 		}
@@ -173,8 +173,21 @@ type removal struct {
 	vals   map[string]string // memberships only: the columns that name the member
 }
 
-func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archive.Archive, tx directory.Tx, rowErrs map[rowRef][]archive.Finding, job *directory.Job) (*run, error) {
-	x, err := loadIndex(tx)
+func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archive.Archive, tx directory.Tx, rowErrs map[rowRef][]archive.Finding, job *directory.Job) (*run, error) {
+	m := res.Manifest
+	var n sizes
+	for _, f := range res.Files {
+		switch {
+		case f.Layout == nil:
+		case f.Layout.Name == archive.FileUsers:
+			n.people += f.Rows
+		case f.Layout.DeviceType != "":
+			n.devices += f.Rows
+		case f.Layout.Name == archive.FileCustomValues:
+			n.customs += f.Rows
+		}
+	}
+	x, err := loadIndex(tx, n)
 	if err != nil {
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
@@ -229,7 +242,7 @@ func (r *run) outcome(l *archive.Layout, line int, key, outcome string) {
 	case Failed:
 		s.Failed++
 	}
-	if outcome != Failed && outcome != Ignored && key != "" {
+	if outcome != Failed && outcome != Ignored && key != "" && r.cascadeSource(l, key) {
 		if r.applied[l.Name] == nil {
 			r.applied[l.Name] = map[string]bool{}
 		}
@@ -272,6 +285,20 @@ func (r *run) dependency(file, key, what string) (string, string) {
 		return "DEPENDENCY_FAILED", fmt.Sprintf("%s %q failed at %s line %d, so this row fails too", what, key, file, line)
 	}
 	return "UNKNOWN_REFERENCE", fmt.Sprintf("%s %q is neither in this archive nor in the company", what, key)
+}
+
+// cascadeSource reports whether a later row may depend on the row of l
+// with the key, so that its success must be remembered: people, sites,
+// groups and shifts, and the devices that memberships name. A million
+// people have millions of other keys that nothing asks about.
+func (r *run) cascadeSource(l *archive.Layout, key string) bool {
+	switch {
+	case l.Name == archive.FileUsers, l.Name == archive.FileSites, l.Name == archive.FileGroups, l.Name == archive.FileTeams:
+		return true
+	case l.DeviceType != "":
+		return r.deviceMembers[directory.DeviceType(l.DeviceType)][key]
+	}
+	return false
 }
 
 // cascades reports whether a reference to key of file must fail because
