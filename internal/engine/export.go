@@ -261,6 +261,7 @@ func (e *exporter) memberKey(m *directory.Member) (string, string) {
 	}
 	return key, ""
 }
+
 // whole is a company's directory as whole objects, for Export.
 type whole struct {
 	sites   map[uuid.UUID]*directory.Site
