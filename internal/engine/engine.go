@@ -345,6 +345,7 @@ func (n namedKeys) has(file, key string) bool {
 // with validation errors fail here with the validator's message.
 func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(row *archive.Row, key string) error) error {
 	r.line(l) // every file of the archive has a summary line
+	file := strings.ToUpper(l.Name)
 	return r.a.Rows(l, func(row *archive.Row) error {
 		r.line(l).Read++
 		key := keyOf(row)
@@ -360,7 +361,7 @@ func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(r
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
-		if errs := r.rowErrs[rowRef{strings.ToUpper(l.Name), row.Line}]; len(errs) > 0 {
+		if errs := r.rowErrs[rowRef{file, row.Line}]; len(errs) > 0 {
 			f := errs[0]
 			r.fail(l, row.Line, key, string(f.Code), f.Column, f.Value, f.Message)
 			return nil

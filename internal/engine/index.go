@@ -104,29 +104,68 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	for _, t := range directory.DeviceTypes {
 		x.deviceByKey[t] = map[string]*deviceEntry{}
 	}
-	err := v.Sites(func(s *directory.Site) error { x.putSite(s); return nil })
+	// The store's rows are read on this goroutine and indexed on
+	// another, in batches: reading (the store's driver) and indexing
+	// (hashing, maps) take about as long as each other.
+	work := make(chan func(), 4)
+	done := make(chan struct{})
+	go func() {
+		for f := range work {
+			f()
+		}
+		close(done)
+	}()
+	err := each(v.Sites, work, x.putSite)
 	if err == nil {
-		err = v.People(func(p *directory.Person) error {
-			x.putPerson(nil, p, personPrint(p)).existed = true
-			return nil
-		})
+		err = each(v.People, work, func(p *directory.Person) { x.putPerson(nil, p, personPrint(p)).existed = true })
 	}
 	if err == nil {
-		err = v.Devices(func(d *directory.Device) error { x.putDevice(nil, d); return nil })
+		err = each(v.Devices, work, func(d *directory.Device) { x.putDevice(nil, d) })
 	}
 	if err == nil {
-		err = v.CustomValues(func(c *directory.CustomValue) error { x.putCustom(nil, c); return nil })
+		err = each(v.CustomValues, work, func(c *directory.CustomValue) { x.putCustom(nil, c) })
 	}
 	if err == nil {
-		err = v.Groups(func(g *directory.Group) error { x.putGroup(g); return nil })
+		err = each(v.Groups, work, x.putGroup)
 	}
 	if err == nil {
-		err = v.Shifts(func(s *directory.Shift) error { x.putShift(s); return nil })
+		err = each(v.Shifts, work, x.putShift)
 	}
 	if err == nil {
-		err = v.Members(func(m *directory.Member) error { x.members[m.ShiftID] = append(x.members[m.ShiftID], m); return nil })
+		err = each(v.Members, work, func(m *directory.Member) { x.members[m.ShiftID] = append(x.members[m.ShiftID], m) })
 	}
+	close(work)
+	<-done
 	return x, err
+}
+
+// loadBatch is how many objects go to the indexing goroutine at once.
+const loadBatch = 2048
+
+// each reads objects with read and sends them in batches to work, where
+// put indexes them.
+func each[T any](read func(func(*T) error) error, work chan<- func(), put func(*T)) error {
+	batch := make([]*T, 0, loadBatch)
+	send := func() {
+		b := batch
+		work <- func() {
+			for _, o := range b {
+				put(o)
+			}
+		}
+		batch = make([]*T, 0, loadBatch)
+	}
+	err := read(func(o *T) error {
+		batch = append(batch, o)
+		if len(batch) == loadBatch {
+			send()
+		}
+		return nil
+	})
+	if len(batch) > 0 {
+		send()
+	}
+	return err
 }
 
 // Fingerprints: 64-bit hashes of an object's fields, each string behind
