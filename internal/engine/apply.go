@@ -192,16 +192,18 @@ func flush[T any](put func(bool, []T) error, ins, upd []T) error {
 // person of the archive to be known so that its supervisors resolve. It
 // holds no object: the second pass over the file builds it again.
 type pendingPerson struct {
-	e       *personEntry
-	line    int
-	outcome string
+	e    *personEntry
+	line int32
+	// outcome: Inserted, Updated or Adopted, as an index of outcomes.
+	outcome uint8
 	// same: the company had the person by this key and the row changes no
 	// field but maybe the supervisors.
 	same   bool
 	hadCur bool
-	// supervisors the person had before the job.
-	supervisors []uuid.UUID
 }
+
+// outcomes are the outcomes a pendingPerson can have.
+var outcomes = []string{Inserted, Updated, Adopted}
 
 // personOf builds the person of a row, without ID, site or password
 // state; warn (nil: say nothing) hears of roles the company lacks.
@@ -230,7 +232,7 @@ func (r *run) personOf(row *archive.Row, key string, warn func(role string)) *di
 // that change, in chunks, never holding them all.
 func (r *run) people() error {
 	l := layout(archive.FileUsers)
-	var pending []pendingPerson
+	pending := make([]pendingPerson, 0, r.rowsOf[l.Name])
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		p := r.personOf(row, key, func(role string) {
 			r.warn(l, row.Line, key, "UNKNOWN_ROLE", "ROLE_LIST", role, fmt.Sprintf("the company has no role %q (role names are case-sensitive); the person gets the other roles", role))
@@ -270,19 +272,21 @@ func (r *run) people() error {
 				return nil
 			}
 			cur, outcome = byName, Adopted
+			r.adopt(l, key)
 		}
-		pp := pendingPerson{line: row.Line}
+		pp := pendingPerson{line: int32(row.Line)}
 		if cur == nil {
 			p.ID, outcome = newID(), Inserted
 			p.PasswordSet = !r.man.ForceNewPasswordReset
 		} else {
-			p.ID, p.PasswordSet = cur.id, cur.passwordSet
-			pp.hadCur, pp.supervisors = true, cur.supervisors
+			p.ID, p.PasswordSet, p.Supervisors = cur.id, cur.passwordSet, cur.supervisors
+			pp.hadCur = true
 		}
 		fp := personPrint(p)
 		pp.same = cur != nil && outcome == Updated && fp == cur.fp
-		p.Supervisors = pp.supervisors // until the second pass
-		pp.e, pp.outcome = r.x.putPerson(cur, p, fp), outcome
+		// The entry keeps the supervisors the person had until the
+		// second pass sets them.
+		pp.e, pp.outcome = r.x.putPerson(cur, p, fp), uint8(slices.Index(outcomes, outcome))
 		pending = append(pending, pp)
 		return nil
 	})
@@ -294,29 +298,30 @@ func (r *run) people() error {
 	var ins, upd, again []*directory.Person
 	next := 0
 	err = r.a.Rows(l, func(row *archive.Row) error {
-		if next == len(pending) || pending[next].line != row.Line {
+		if next == len(pending) || int(pending[next].line) != row.Line {
 			return nil // failed or ignored in the first pass
 		}
 		pp := pending[next]
 		next++
 		key := externalKey(row)
+		had := pp.e.supervisors
 		var supervisors []uuid.UUID
 		names, clear := list(row.Value("SUPERVISOR_LIST"))
 		switch {
 		case clear:
 		case len(names) == 0 && pp.hadCur:
-			supervisors = pp.supervisors
+			supervisors = had
 		default:
 			for _, n := range names {
 				if s := r.x.personByID[fold(n)]; s != nil {
 					supervisors = append(supervisors, s.id)
 				} else {
-					r.warn(l, pp.line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
+					r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
 				}
 			}
 		}
-		outcome := pp.outcome
-		if pp.same && slices.Equal(supervisors, pp.supervisors) {
+		outcome := outcomes[pp.outcome]
+		if pp.same && slices.Equal(supervisors, had) {
 			outcome = Unchanged
 		} else {
 			p := r.personOf(row, key, nil)
@@ -333,7 +338,7 @@ func (r *run) people() error {
 				ins = append(ins, p)
 			}
 		}
-		r.outcome(l, pp.line, key, outcome)
+		r.outcome(l, row.Line, key, outcome)
 		if len(ins)+len(upd) >= flushEvery {
 			if err := r.flushPeople(ins, upd, &again); err != nil {
 				return err
@@ -446,6 +451,7 @@ func (r *run) devices(l *archive.Layout) error {
 				return nil
 			}
 			cur, outcome = byName, Adopted
+			r.adopt(l, key)
 		}
 		if cur != nil && cur.owner != owner.id {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")

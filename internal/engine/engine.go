@@ -147,6 +147,7 @@ type run struct {
 	summary  map[string]*directory.SummaryLine
 	rows     *csv.Writer
 	rowsBuf  bytes.Buffer
+	rowsOf   map[string]int // rows of each file (by layout name)
 	rowsGzip *gzip.Writer
 	failed   map[string]map[string]int  // file -> external key -> line of a failed row
 	applied  map[string]map[string]bool // file -> external keys of rows that succeeded
@@ -187,12 +188,19 @@ func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archi
 			n.customs += f.Rows
 		}
 	}
+	rowsOf := map[string]int{}
+	for _, f := range res.Files {
+		if f.Layout != nil {
+			rowsOf[f.Layout.Name] += f.Rows
+		}
+	}
 	x, err := loadIndex(tx, n)
 	if err != nil {
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
-		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}},
+		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, rowsOf: rowsOf,
+		named:   namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}, rowsOf: rowsOf},
 		applied: map[string]map[string]bool{}, failedSites: map[string]int{}, failedSiteLines: map[int]bool{},
 		ignore: map[string]bool{}}
 	r.newDevices = map[directory.DeviceType]map[string]uuid.UUID{}
@@ -312,7 +320,35 @@ func (r *run) cascades(file, key string) bool {
 
 // name records that a row of l named key, so mirror spares that object.
 // Only mirror asks, so only mirror records.
+//
+// Of the big files (people, devices, custom values) only the keys of
+// objects the company has are recorded: mirror sweeps nothing else. A
+// person this job inserts is spared by the sweep as new, and an object
+// that a row adopts is recorded when it is (adopt).
 func (r *run) name(l *archive.Layout, key string) {
+	if key == "" || !r.man.Mirror {
+		return
+	}
+	switch {
+	case l.Name == archive.FileUsers:
+		if r.x.personByKey[key] == nil {
+			return
+		}
+	case l.DeviceType != "":
+		if r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key] == nil {
+			return
+		}
+	case l.Name == archive.FileCustomValues:
+		if r.x.customByKey[key] == nil {
+			return
+		}
+	}
+	r.named.add(l.Name, key)
+}
+
+// adopt records, under mirror, that a row named the key it gives an
+// object it adopts.
+func (r *run) adopt(l *archive.Layout, key string) {
 	if key != "" && r.man.Mirror {
 		r.named.add(l.Name, key)
 	}
@@ -322,14 +358,15 @@ func (r *run) name(l *archive.Layout, key string) {
 // million-person archive names millions of keys. A collision can only make
 // mirror spare an object it would have removed, never the reverse.
 type namedKeys struct {
-	seed  maphash.Seed
-	files map[string]map[uint64]struct{}
+	seed   maphash.Seed
+	files  map[string]map[uint64]struct{}
+	rowsOf map[string]int // room to make
 }
 
 func (n namedKeys) add(file, key string) {
 	set := n.files[file]
 	if set == nil {
-		set = map[uint64]struct{}{}
+		set = make(map[uint64]struct{}, n.rowsOf[file])
 		n.files[file] = set
 	}
 	set[maphash.String(n.seed, key)] = struct{}{}

@@ -95,8 +95,8 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
 		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
 		personByID:  make(map[string]*personEntry, n.people),
-		deviceByKey: map[directory.DeviceType]map[string]*deviceEntry{}, deviceByOwn: make(map[ownerName]*deviceEntry, n.devices),
-		customByKey: make(map[string]*customEntry, n.customs), customByPF: make(map[personField]*customEntry, n.customs),
+		deviceByKey: map[directory.DeviceType]map[string]*deviceEntry{}, deviceByOwn: map[ownerName]*deviceEntry{},
+		customByKey: map[string]*customEntry{}, customByPF: map[personField]*customEntry{},
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
@@ -119,11 +119,25 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	if err == nil {
 		err = each(v.People, work, func(p *directory.Person) { x.putPerson(nil, p, personPrint(p)).existed = true })
 	}
+	// Devices and custom values that a job inserts are not indexed: make
+	// room for as many as the archive lists only when the company has any.
 	if err == nil {
-		err = each(v.Devices, work, func(d *directory.Device) { x.putDevice(nil, d) })
+		first := true
+		err = each(v.Devices, work, func(d *directory.Device) {
+			if first {
+				x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n.devices), false
+			}
+			x.putDevice(nil, d)
+		})
 	}
 	if err == nil {
-		err = each(v.CustomValues, work, func(c *directory.CustomValue) { x.putCustom(nil, c) })
+		first := true
+		err = each(v.CustomValues, work, func(c *directory.CustomValue) {
+			if first {
+				x.customByKey, x.customByPF, first = make(map[string]*customEntry, n.customs), make(map[personField]*customEntry, n.customs), false
+			}
+			x.putCustom(nil, c)
+		})
 	}
 	if err == nil {
 		err = each(v.Groups, work, x.putGroup)

@@ -134,7 +134,11 @@ func (r *run) mirror() error {
 		case l.Name == archive.FileSites:
 			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
-			keys = unnamed(r.x.personByKey, r.named, l.Name)
+			for k, p := range r.x.personByKey {
+				if p.existed && !r.named.has(l.Name, k) { // new people are named
+					keys = append(keys, k)
+				}
+			}
 		case l.DeviceType != "":
 			for k, d := range r.x.deviceByKey[directory.DeviceType(l.DeviceType)] {
 				if !r.named.has(l.Name, k) && !r.ignore[fold(d.name)] {
