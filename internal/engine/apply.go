@@ -287,6 +287,7 @@ func (r *run) people() error {
 		// The entry keeps the supervisors the person had until the
 		// second pass sets them.
 		pp.e, pp.outcome = r.x.putPerson(cur, p, fp), uint8(slices.Index(outcomes, outcome))
+		pp.e.applied = true
 		pending = append(pending, pp)
 		return nil
 	})

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -146,7 +145,7 @@ type run struct {
 
 	summary  map[string]*directory.SummaryLine
 	rows     *csv.Writer
-	rowsBuf  bytes.Buffer
+	rowsBuf  chunks
 	rowsOf   map[string]int // rows of each file (by layout name)
 	rowsGzip *gzip.Writer
 	failed   map[string]map[string]int  // file -> external key -> line of a failed row
@@ -296,12 +295,13 @@ func (r *run) dependency(file, key, what string) (string, string) {
 }
 
 // cascadeSource reports whether a later row may depend on the row of l
-// with the key, so that its success must be remembered: people, sites,
-// groups and shifts, and the devices that memberships name. A million
-// people have millions of other keys that nothing asks about.
+// with the key, so that its success must be remembered here: sites,
+// groups and shifts, and the devices that memberships name (people's
+// entries remember theirs). A million people have millions of other
+// keys that nothing asks about.
 func (r *run) cascadeSource(l *archive.Layout, key string) bool {
 	switch {
-	case l.Name == archive.FileUsers, l.Name == archive.FileSites, l.Name == archive.FileGroups, l.Name == archive.FileTeams:
+	case l.Name == archive.FileSites, l.Name == archive.FileGroups, l.Name == archive.FileTeams:
 		return true
 	case l.DeviceType != "":
 		return r.deviceMembers[directory.DeviceType(l.DeviceType)][key]
@@ -315,7 +315,14 @@ func (r *run) cascadeSource(l *archive.Layout, key string) bool {
 // said about it (processing.md §4, cascade).
 func (r *run) cascades(file, key string) bool {
 	_, failed := r.failed[file][key]
-	return failed && !r.applied[file][key]
+	if !failed {
+		return false
+	}
+	if file == archive.FileUsers {
+		p := r.x.personByKey[key]
+		return p == nil || !p.applied
+	}
+	return !r.applied[file][key]
 }
 
 // name records that a row of l named key, so mirror spares that object.
@@ -424,7 +431,8 @@ func externalKey(row *archive.Row) string { return row.Value("EXTERNAL_KEY") }
 func (r *run) finish() {
 	r.rows.Flush()
 	r.rowsGzip.Close()
-	r.job.Rows = r.rowsBuf.Bytes()
+	r.x = nil // a million people's entries can go before the report is joined
+	r.job.Rows = r.rowsBuf.join()
 	failed := 0
 	for _, l := range archive.Layouts(r.man.Version) {
 		if s := r.summary[synchronizer(l)]; s != nil {
@@ -437,6 +445,45 @@ func (r *run) finish() {
 		r.job.Status = directory.JobCompletedWithErrors
 	}
 	r.job.Finished, r.job.Updated = r.e.now(), r.e.now()
+}
+
+// chunks is a growing byte buffer that never copies what it holds: the
+// report of a million-person job is tens of MB, and a bytes.Buffer
+// doubling holds up to three times that while it grows.
+type chunks struct {
+	full [][]byte
+	cur  []byte
+	n    int
+}
+
+const chunkSize = 1 << 20
+
+func (c *chunks) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.cur) == cap(c.cur) {
+			if c.cur != nil {
+				c.full = append(c.full, c.cur)
+			}
+			c.cur = make([]byte, 0, chunkSize)
+		}
+		k := min(len(p), cap(c.cur)-len(c.cur))
+		c.cur = append(c.cur, p[:k]...)
+		p = p[k:]
+	}
+	c.n += n
+	return n, nil
+}
+
+// join returns everything written, in one slice, and empties c.
+func (c *chunks) join() []byte {
+	out := make([]byte, 0, c.n)
+	for _, b := range c.full {
+		out = append(out, b...)
+	}
+	out = append(out, c.cur...)
+	*c = chunks{}
+	return out
 }
 
 func yes(s string) bool { return s == "Y" }

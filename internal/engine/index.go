@@ -50,6 +50,7 @@ type personEntry struct {
 	passwordSet bool
 	existed     bool // the person was in the company before the job
 	written     bool // a person new in this job, already sent to the store
+	applied     bool // a row of this job for the person succeeded
 }
 
 // deviceEntry is what a job keeps of a device.
