@@ -14,14 +14,16 @@ import (
 // apply runs the upserts in dependency order, then removals and the
 // mirror sweep (processing.md §3).
 func (r *run) apply() error {
-	steps := []func() error{r.scanDeviceMembers, r.sites, r.people}
+	steps := []func() error{r.scanDeviceMembers, r.sites, r.people,
+		func() error { return r.x.loadDevices(r.tx, r.sizes.devices) }}
 	for _, l := range archive.Layouts(r.man.Version) {
 		if l.DeviceType != "" {
 			l := l
 			steps = append(steps, func() error { return r.devices(l) })
 		}
 	}
-	steps = append(steps, r.customValues, r.groups, r.shifts, r.memberships, r.remove)
+	steps = append(steps, r.keepDevices, func() error { return r.x.loadCustoms(r.tx, r.sizes.customs) },
+		r.customValues, r.keepCustoms, r.groups, r.shifts, r.memberships, r.remove)
 	if r.man.Mirror {
 		steps = append(steps, r.mirror)
 	}
@@ -34,6 +36,69 @@ func (r *run) apply() error {
 }
 
 func layout(name string) *archive.Layout { return archive.LayoutOf(name) }
+
+// keepDevices drops, once the device files are read, the devices no later
+// step asks for. Memberships look devices up by the keys their rows name,
+// and the members of shifts by ID; removals and the mirror sweep by key:
+// R rows' keys, or under mirror every key no row named.
+func (r *run) keepDevices() error {
+	members := map[uuid.UUID]bool{}
+	for _, ms := range r.x.members {
+		for _, m := range ms {
+			if m.Type == directory.MemberDevice {
+				members[m.MemberID] = true
+			}
+		}
+	}
+	files := map[directory.DeviceType]string{}
+	for _, l := range archive.Layouts(r.man.Version) {
+		if l.DeviceType != "" {
+			files[directory.DeviceType(l.DeviceType)] = l.Name
+		}
+	}
+	removals := r.removalKeys()
+	r.x.keepDevices(func(e *deviceEntry) bool {
+		switch {
+		case e.key == "":
+			return false // nothing can name it
+		case members[e.id], r.deviceMembers[e.typ][e.key]:
+			return true
+		case r.man.Mirror:
+			file, ok := files[e.typ]
+			return ok && !r.named.has(file, e.key)
+		}
+		return removals[files[e.typ]][e.key]
+	})
+	return nil
+}
+
+// keepCustoms drops, once the custom values are read, the values that
+// neither an R row nor the mirror sweep asks for.
+func (r *run) keepCustoms() error {
+	removals := r.removalKeys()[archive.FileCustomValues]
+	r.x.keepCustoms(func(e *customEntry) bool {
+		if e.key == "" {
+			return false
+		}
+		if r.man.Mirror {
+			return !r.named.has(archive.FileCustomValues, e.key)
+		}
+		return removals[e.key]
+	})
+	return nil
+}
+
+// removalKeys returns the keys of the R rows read so far, by file.
+func (r *run) removalKeys() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, rm := range r.removals {
+		if out[rm.layout.Name] == nil {
+			out[rm.layout.Name] = map[string]bool{}
+		}
+		out[rm.layout.Name][rm.key] = true
+	}
+	return out
+}
 
 // scanDeviceMembers notes which device keys the memberships file names,
 // before the devices are read: only those new devices need their IDs kept.

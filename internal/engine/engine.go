@@ -147,6 +147,7 @@ type run struct {
 	rows     *csv.Writer
 	rowsBuf  chunks
 	rowsOf   map[string]int // rows of each file (by layout name)
+	sizes    sizes
 	rowsGzip *gzip.Writer
 	failed   map[string]map[string]int  // file -> external key -> line of a failed row
 	applied  map[string]map[string]bool // file -> external keys of rows that succeeded
@@ -198,7 +199,7 @@ func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archi
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
-		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, rowsOf: rowsOf,
+		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, rowsOf: rowsOf, sizes: n,
 		named:   namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}, rowsOf: rowsOf},
 		applied: map[string]map[string]bool{}, failedSites: map[string]int{}, failedSiteLines: map[int]bool{},
 		ignore: map[string]bool{}}

@@ -91,6 +91,8 @@ func fold(s string) string { return strings.ToLower(s) }
 // lists, and maps grown row by row spend much of a load rehashing.
 type sizes struct{ people, devices, customs int }
 
+// loadIndex indexes the company's directory but its devices and custom
+// values (loadDevices, loadCustoms).
 func loadIndex(v directory.View, n sizes) (*index, error) {
 	x := &index{
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
@@ -120,26 +122,6 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	if err == nil {
 		err = each(v.People, work, func(p *directory.Person) { x.putPerson(nil, p, personPrint(p)).existed = true })
 	}
-	// Devices and custom values that a job inserts are not indexed: make
-	// room for as many as the archive lists only when the company has any.
-	if err == nil {
-		first := true
-		err = each(v.Devices, work, func(d *directory.Device) {
-			if first {
-				x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n.devices), false
-			}
-			x.putDevice(nil, d)
-		})
-	}
-	if err == nil {
-		first := true
-		err = each(v.CustomValues, work, func(c *directory.CustomValue) {
-			if first {
-				x.customByKey, x.customByPF, first = make(map[string]*customEntry, n.customs), make(map[personField]*customEntry, n.customs), false
-			}
-			x.putCustom(nil, c)
-		})
-	}
 	if err == nil {
 		err = each(v.Groups, work, x.putGroup)
 	}
@@ -152,6 +134,83 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	close(work)
 	<-done
 	return x, err
+}
+
+// loadDevices indexes the company's devices; n is how many to make room
+// for when it has any. The job reads them only when it comes to its device
+// files, and keeps after them only the few that later steps ask for
+// (keepDevices): a million people have millions of devices, and as many
+// custom values, which need not be in memory at the same time.
+func (x *index) loadDevices(v directory.View, n int) error {
+	first := true
+	return inBackground(v.Devices, func(d *directory.Device) {
+		if first {
+			x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n), false
+		}
+		x.putDevice(nil, d)
+	})
+}
+
+// keepDevices drops every device entry but those keep wants.
+func (x *index) keepDevices(keep func(*deviceEntry) bool) {
+	own := map[ownerName]*deviceEntry{}
+	for k, e := range x.deviceByOwn {
+		if keep(e) {
+			own[k] = e
+		}
+	}
+	x.deviceByOwn, x.deviceByID = own, nil
+	for t := range x.deviceByKey {
+		x.deviceByKey[t] = map[string]*deviceEntry{}
+	}
+	for _, e := range own {
+		if e.key != "" {
+			x.deviceByKey[e.typ][e.key] = e
+		}
+	}
+}
+
+// loadCustoms and keepCustoms are loadDevices and keepDevices for custom
+// values.
+func (x *index) loadCustoms(v directory.View, n int) error {
+	first := true
+	return inBackground(v.CustomValues, func(c *directory.CustomValue) {
+		if first {
+			x.customByKey, x.customByPF, first = make(map[string]*customEntry, n), make(map[personField]*customEntry, n), false
+		}
+		x.putCustom(nil, c)
+	})
+}
+
+func (x *index) keepCustoms(keep func(*customEntry) bool) {
+	byPF := map[personField]*customEntry{}
+	byKey := map[string]*customEntry{}
+	for k, e := range x.customByPF {
+		if keep(e) {
+			byPF[k] = e
+			if e.key != "" {
+				byKey[e.key] = e
+			}
+		}
+	}
+	x.customByPF, x.customByKey = byPF, byKey
+}
+
+// inBackground reads objects with read on this goroutine and indexes them
+// with put on another.
+func inBackground[T any](read func(func(*T) error) error, put func(*T)) error {
+	work := make(chan func(), 4)
+	done := make(chan struct{})
+	go func() {
+		for f := range work {
+			f()
+		}
+		close(done)
+	}()
+	err := each(read, work, put)
+	close(work)
+	<-done
+	return err
 }
 
 // loadBatch is how many objects go to the indexing goroutine at once.
