@@ -14,14 +14,16 @@ import (
 // apply runs the upserts in dependency order, then removals and the
 // mirror sweep (processing.md §3).
 func (r *run) apply() error {
-	steps := []func() error{r.scanDeviceMembers, r.sites, r.people}
+	steps := []func() error{r.scanDeviceMembers, r.sites, r.people,
+		func() error { return r.x.loadDevices(r.tx, r.sizes.devices) }}
 	for _, l := range archive.Layouts(r.man.Version) {
 		if l.DeviceType != "" {
 			l := l
 			steps = append(steps, func() error { return r.devices(l) })
 		}
 	}
-	steps = append(steps, r.customValues, r.groups, r.shifts, r.memberships, r.remove)
+	steps = append(steps, r.keepDevices, func() error { return r.x.loadCustoms(r.tx, r.sizes.customs) },
+		r.customValues, r.keepCustoms, r.groups, r.shifts, r.memberships, r.remove)
 	if r.man.Mirror {
 		steps = append(steps, r.mirror)
 	}
@@ -34,6 +36,69 @@ func (r *run) apply() error {
 }
 
 func layout(name string) *archive.Layout { return archive.LayoutOf(name) }
+
+// keepDevices drops, once the device files are read, the devices no later
+// step asks for. Memberships look devices up by the keys their rows name,
+// and the members of shifts by ID; removals and the mirror sweep by key:
+// R rows' keys, or under mirror every key no row named.
+func (r *run) keepDevices() error {
+	members := map[uuid.UUID]bool{}
+	for _, ms := range r.x.members {
+		for _, m := range ms {
+			if m.Type == directory.MemberDevice {
+				members[m.MemberID] = true
+			}
+		}
+	}
+	files := map[directory.DeviceType]string{}
+	for _, l := range archive.Layouts(r.man.Version) {
+		if l.DeviceType != "" {
+			files[directory.DeviceType(l.DeviceType)] = l.Name
+		}
+	}
+	removals := r.removalKeys()
+	r.x.keepDevices(func(e *deviceEntry) bool {
+		switch {
+		case e.key == "":
+			return false // nothing can name it
+		case members[e.id], r.deviceMembers[e.typ][e.key]:
+			return true
+		case r.man.Mirror:
+			file, ok := files[e.typ]
+			return ok && !r.named.has(file, e.key)
+		}
+		return removals[files[e.typ]][e.key]
+	})
+	return nil
+}
+
+// keepCustoms drops, once the custom values are read, the values that
+// neither an R row nor the mirror sweep asks for.
+func (r *run) keepCustoms() error {
+	removals := r.removalKeys()[archive.FileCustomValues]
+	r.x.keepCustoms(func(e *customEntry) bool {
+		if e.key == "" {
+			return false
+		}
+		if r.man.Mirror {
+			return !r.named.has(archive.FileCustomValues, e.key)
+		}
+		return removals[e.key]
+	})
+	return nil
+}
+
+// removalKeys returns the keys of the R rows read so far, by file.
+func (r *run) removalKeys() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, rm := range r.removals {
+		if out[rm.layout.Name] == nil {
+			out[rm.layout.Name] = map[string]bool{}
+		}
+		out[rm.layout.Name][rm.key] = true
+	}
+	return out
+}
 
 // scanDeviceMembers notes which device keys the memberships file names,
 // before the devices are read: only those new devices need their IDs kept.
@@ -133,12 +198,25 @@ func settle[T any, P interface {
 	Base() *directory.Common
 }](cur, obj P, outcome string, same func(a, b P) bool, ins, upd *[]P) string {
 	if cur == nil {
+		return settleAs(false, uuid.Nil, obj, outcome, nil, ins, upd)
+	}
+	return settleAs(true, cur.Base().ID, obj, outcome, func() bool { return same(obj, cur) }, ins, upd)
+}
+
+// settleAs is settle for an object the index keeps as an entry: found
+// says whether the company has it, under id; same, called once obj has
+// the ID, whether obj equals it.
+func settleAs[T any, P interface {
+	*T
+	Base() *directory.Common
+}](found bool, id uuid.UUID, obj P, outcome string, same func() bool, ins, upd *[]P) string {
+	if !found {
 		obj.Base().ID = newID()
 		*ins = append(*ins, obj)
 		return Inserted
 	}
-	obj.Base().ID = cur.Base().ID
-	if outcome == Updated && same(obj, cur) {
+	obj.Base().ID = id
+	if outcome == Updated && same() {
 		return Unchanged
 	}
 	*upd = append(*upd, obj)
@@ -175,26 +253,55 @@ func flush[T any](put func(bool, []T) error, ins, upd []T) error {
 	return nil
 }
 
-// pendingPerson is a person row waiting for its supervisors to resolve.
+// pendingPerson is a person row that passed its checks, waiting for every
+// person of the archive to be known so that its supervisors resolve. It
+// holds no object: the second pass over the file builds it again.
 type pendingPerson struct {
-	p, cur      *directory.Person
-	line        int
-	key         string
-	outcome     string
-	supervisors string
+	e    *personEntry
+	line int32
+	// outcome: Inserted, Updated or Adopted, as an index of outcomes.
+	outcome uint8
+	// same: the company had the person by this key and the row changes no
+	// field but maybe the supervisors.
+	same   bool
+	hadCur bool
 }
 
+// outcomes are the outcomes a pendingPerson can have.
+var outcomes = []string{Inserted, Updated, Adopted}
+
+// personOf builds the person of a row, without ID, site or password
+// state; warn (nil: say nothing) hears of roles the company lacks.
+func (r *run) personOf(row *archive.Row, key string, warn func(role string)) *directory.Person {
+	p := &directory.Person{TargetName: row.Value("USER_ID"), FirstName: row.Value("FIRST_NAME"), LastName: row.Value("LAST_NAME"),
+		Status: row.Value("STATUS"), Language: row.Value("LANGUAGE_OVERRIDE"), TimeZone: row.Value("TIMEZONE_OVERRIDE"),
+		WebLogin: row.Value("WEB_LOGIN")}
+	p.ExternalKey, p.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
+	if p.WebLogin == "" {
+		p.WebLogin = p.TargetName
+	}
+	roles, _ := list(row.Value("ROLE_LIST"))
+	for _, role := range roles {
+		if slices.Contains(r.cfg.Roles, role) {
+			p.Roles = append(p.Roles, role)
+		} else if warn != nil {
+			warn(role)
+		}
+	}
+	return p
+}
+
+// people reads DS_USERS twice: the first pass checks every row and
+// records the people in the index (so that supervisors named by later
+// rows resolve); the second resolves supervisors and writes the people
+// that change, in chunks, never holding them all.
 func (r *run) people() error {
 	l := layout(archive.FileUsers)
-	var pending []pendingPerson
+	pending := make([]pendingPerson, 0, r.rowsOf[l.Name])
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
-		p := &directory.Person{TargetName: row.Value("USER_ID"), FirstName: row.Value("FIRST_NAME"), LastName: row.Value("LAST_NAME"),
-			Status: row.Value("STATUS"), Language: row.Value("LANGUAGE_OVERRIDE"), TimeZone: row.Value("TIMEZONE_OVERRIDE"),
-			WebLogin: row.Value("WEB_LOGIN")}
-		p.ExternalKey, p.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
-		if p.WebLogin == "" {
-			p.WebLogin = p.TargetName
-		}
+		p := r.personOf(row, key, func(role string) {
+			r.warn(l, row.Line, key, "UNKNOWN_ROLE", "ROLE_LIST", role, fmt.Sprintf("the company has no role %q (role names are case-sensitive); the person gets the other roles", role))
+		})
 		siteName := row.Value("SITE_NAME")
 		site := r.x.siteByName[fold(siteName)]
 		if line, failed := r.failedSites[fold(siteName)]; failed && (site == nil || !r.applied[archive.FileSites][site.ExternalKey]) {
@@ -214,14 +321,6 @@ func (r *run) people() error {
 			r.fail(l, row.Line, key, "LANGUAGE_NOT_ENABLED", "LANGUAGE_OVERRIDE", p.Language, "the language is not enabled for the company")
 			return nil
 		}
-		roles, _ := list(row.Value("ROLE_LIST"))
-		for _, role := range roles {
-			if slices.Contains(r.cfg.Roles, role) {
-				p.Roles = append(p.Roles, role)
-			} else {
-				r.warn(l, row.Line, key, "UNKNOWN_ROLE", "ROLE_LIST", role, fmt.Sprintf("the company has no role %q (role names are case-sensitive); the person gets the other roles", role))
-			}
-		}
 		if len(p.Roles) == 0 {
 			r.fail(l, row.Line, key, "NO_ROLE", "ROLE_LIST", row.Value("ROLE_LIST"), "none of the roles exists in the company; a person needs at least one")
 			return nil
@@ -233,78 +332,91 @@ func (r *run) people() error {
 			return nil
 		}
 		if byName := r.x.personByID[fold(p.TargetName)]; byName != nil && byName != cur {
-			if cur != nil || byName.ExternalKey != "" {
-				r.fail(l, row.Line, key, "NAME_COLLISION", "USER_ID", p.TargetName, fmt.Sprintf("another person (external key %q) already has this USER_ID", byName.ExternalKey))
+			if cur != nil || byName.key != "" {
+				r.fail(l, row.Line, key, "NAME_COLLISION", "USER_ID", p.TargetName, fmt.Sprintf("another person (external key %q) already has this USER_ID", byName.key))
 				return nil
 			}
 			cur, outcome = byName, Adopted
+			r.adopt(l, key)
 		}
+		pp := pendingPerson{line: int32(row.Line)}
 		if cur == nil {
 			p.ID, outcome = newID(), Inserted
 			p.PasswordSet = !r.man.ForceNewPasswordReset
 		} else {
-			p.ID, p.PasswordSet = cur.ID, cur.PasswordSet
+			p.ID, p.PasswordSet, p.Supervisors = cur.id, cur.passwordSet, cur.supervisors
+			pp.hadCur = true
 		}
-		r.x.putPerson(p)
-		pending = append(pending, pendingPerson{p: p, cur: cur, line: row.Line, key: key, outcome: outcome, supervisors: row.Value("SUPERVISOR_LIST")})
+		fp := personPrint(p)
+		pp.same = cur != nil && outcome == Updated && fp == cur.fp
+		// The entry keeps the supervisors the person had until the
+		// second pass sets them.
+		pp.e, pp.outcome = r.x.putPerson(cur, p, fp), uint8(slices.Index(outcomes, outcome))
+		pp.e.applied = true
+		pending = append(pending, pp)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// Supervisor links, now that every person of the archive is known.
-	var ins, upd []*directory.Person
-	for _, pp := range pending {
-		p := pp.p
-		names, clear := list(pp.supervisors)
+	// Second pass: supervisor links, now that every person of the archive
+	// is known; write what changes.
+	var ins, upd, again []*directory.Person
+	next := 0
+	err = r.a.Rows(l, func(row *archive.Row) error {
+		if next == len(pending) || int(pending[next].line) != row.Line {
+			return nil // failed or ignored in the first pass
+		}
+		pp := pending[next]
+		next++
+		key := externalKey(row)
+		had := pp.e.supervisors
+		var supervisors []uuid.UUID
+		names, clear := list(row.Value("SUPERVISOR_LIST"))
 		switch {
 		case clear:
-			p.Supervisors = nil
-		case len(names) == 0 && pp.cur != nil:
-			p.Supervisors = pp.cur.Supervisors
+		case len(names) == 0 && pp.hadCur:
+			supervisors = had
 		default:
 			for _, n := range names {
 				if s := r.x.personByID[fold(n)]; s != nil {
-					p.Supervisors = append(p.Supervisors, s.ID)
+					supervisors = append(supervisors, s.id)
 				} else {
-					r.warn(l, pp.line, pp.key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
+					r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
 				}
 			}
 		}
-		outcome := pp.outcome
-		switch {
-		case pp.cur == nil:
-			ins = append(ins, p)
-		case outcome == Updated && samePerson(p, pp.cur):
+		outcome := outcomes[pp.outcome]
+		if pp.same && slices.Equal(supervisors, had) {
 			outcome = Unchanged
-		default:
-			upd = append(upd, p)
+		} else {
+			p := r.personOf(row, key, nil)
+			e := pp.e
+			p.ID, p.SiteID, p.PasswordSet, p.Supervisors = e.id, e.site, e.passwordSet, supervisors
+			if len(supervisors) > 0 {
+				e.supervisors = supervisors
+			} else {
+				e.supervisors = nil
+			}
+			if pp.hadCur {
+				upd = append(upd, p)
+			} else {
+				ins = append(ins, p)
+			}
 		}
-		r.outcome(l, pp.line, pp.key, outcome)
-	}
-	return r.flushPeople(ins, upd)
-}
-
-// flushPeople writes updates before inserts, like flush; an updated
-// person whose supervisors include a person this job inserts gets those
-// links in a second update, once the supervisor exists.
-func (r *run) flushPeople(ins, upd []*directory.Person) error {
-	inserted := make(map[uuid.UUID]bool, len(ins))
-	for _, p := range ins {
-		inserted[p.ID] = true
-	}
-	var first, again []*directory.Person
-	for _, p := range upd {
-		if !slices.ContainsFunc(p.Supervisors, func(id uuid.UUID) bool { return inserted[id] }) {
-			first = append(first, p)
-			continue
+		r.outcome(l, row.Line, key, outcome)
+		if len(ins)+len(upd) >= flushEvery {
+			if err := r.flushPeople(ins, upd, &again); err != nil {
+				return err
+			}
+			ins, upd = nil, nil
 		}
-		q := *p
-		q.Supervisors = slices.DeleteFunc(slices.Clone(p.Supervisors), func(id uuid.UUID) bool { return inserted[id] })
-		first = append(first, &q)
-		again = append(again, p)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := flush(r.tx.PutPeople, ins, first); err != nil {
+	if err := r.flushPeople(ins, upd, &again); err != nil {
 		return err
 	}
 	if len(again) > 0 {
@@ -313,10 +425,45 @@ func (r *run) flushPeople(ins, upd []*directory.Person) error {
 	return nil
 }
 
-func samePerson(a, b *directory.Person) bool {
-	return a.Common == b.Common && a.TargetName == b.TargetName && a.FirstName == b.FirstName && a.LastName == b.LastName &&
-		a.Status == b.Status && a.SiteID == b.SiteID && a.Language == b.Language && a.TimeZone == b.TimeZone &&
-		a.WebLogin == b.WebLogin && slices.Equal(a.Roles, b.Roles) && slices.Equal(a.Supervisors, b.Supervisors)
+// flushPeople writes a chunk of people: updates before inserts, like
+// flush. A supervisor link can only be written once the supervisor is in
+// the store: a person naming one this job inserts later is written
+// without that link first, and whole again (in again) after the last
+// chunk.
+func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Person) error {
+	ready := func(id uuid.UUID) bool {
+		e := r.x.people[id]
+		return e == nil || e.existed || e.written
+	}
+	hold := func(ps []*directory.Person) []*directory.Person {
+		out, cloned := ps, false
+		for i, p := range ps {
+			if !slices.ContainsFunc(p.Supervisors, func(id uuid.UUID) bool { return !ready(id) }) {
+				continue
+			}
+			if !cloned {
+				out, cloned = slices.Clone(ps), true
+			}
+			q := *p
+			q.Supervisors = slices.DeleteFunc(slices.Clone(p.Supervisors), func(id uuid.UUID) bool { return !ready(id) })
+			out[i] = &q
+			*again = append(*again, p)
+		}
+		return out
+	}
+	if len(upd) > 0 {
+		if err := r.tx.PutPeople(false, hold(upd)); err != nil {
+			return err
+		}
+	}
+	if len(ins) == 0 {
+		return nil
+	}
+	// The store writes a batch's people before their links.
+	for _, p := range ins {
+		r.x.people[p.ID].written = true
+	}
+	return r.tx.PutPeople(true, hold(ins))
 }
 
 func (r *run) devices(l *archive.Layout) error {
@@ -329,7 +476,7 @@ func (r *run) devices(l *archive.Layout) error {
 		d.ExternalKey, d.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
 		// Devices with ignored names are never changed: neither by a row
 		// with such a name nor by one that would rename such a device.
-		if cur := r.x.deviceByKey[t][key]; r.ignore[fold(d.Name)] || cur != nil && r.ignore[fold(cur.Name)] {
+		if cur := r.x.deviceByKey[t][key]; r.ignore[fold(d.Name)] || cur != nil && r.ignore[fold(cur.name)] {
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
@@ -361,24 +508,29 @@ func (r *run) devices(l *archive.Layout) error {
 			r.fail(l, row.Line, key, event, "USER_KEY", userKey, msg)
 			return nil
 		}
-		d.OwnerID = owner.ID
+		d.OwnerID = owner.id
 		cur := r.x.deviceByKey[t][key]
 		outcome := Updated
-		if byName := r.x.deviceByOwn[ownerName{owner.ID, fold(d.Name)}]; byName != nil && byName != cur {
-			if cur != nil || byName.ExternalKey != "" || byName.Type != t {
+		if byName := r.x.deviceByOwn[ownerName{owner.id, fold(d.Name)}]; byName != nil && byName != cur {
+			if cur != nil || byName.key != "" || byName.typ != t {
 				r.fail(l, row.Line, key, "NAME_COLLISION", "DEVICE_NAME", d.Name, "the person already has another device with this name")
 				return nil
 			}
 			cur, outcome = byName, Adopted
+			r.adopt(l, key)
 		}
-		if cur != nil && cur.OwnerID != owner.ID {
+		if cur != nil && cur.owner != owner.id {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")
 			return nil
 		}
-		if cur != nil && r.man.IgnoreDeviceOrderAndDelay && r.x.existed[owner.ID] {
-			d.Order, d.Delay = cur.Order, cur.Delay
+		if cur != nil && r.man.IgnoreDeviceOrderAndDelay && owner.existed {
+			d.Order, d.Delay = cur.order, cur.delay
 		}
-		outcome = settle(cur, d, outcome, func(a, b *directory.Device) bool { return *a == *b }, &ins, &upd)
+		var id uuid.UUID
+		if cur != nil {
+			id = cur.id
+		}
+		outcome = settleAs(cur != nil, id, d, outcome, func() bool { return devicePrint(d) == cur.fp }, &ins, &upd)
 		if cur == nil {
 			// A new device is looked up again only by memberships, by key:
 			// keep the ID of those that memberships name, not the object (a
@@ -386,8 +538,8 @@ func (r *run) devices(l *archive.Layout) error {
 			if r.deviceMembers[t][key] {
 				r.newDevices[t][key] = d.ID
 			}
-		} else {
-			r.x.putDevice(d)
+		} else if outcome != Unchanged {
+			r.x.putDevice(cur, d)
 		}
 		if err := flushFull(r.tx.PutDevices, &ins, &upd); err != nil {
 			return err
@@ -418,21 +570,25 @@ func (r *run) customValues() error {
 			r.fail(l, row.Line, key, event, "CUSTOM_USER_KEY", userKey, msg)
 			return nil
 		}
-		c.PersonID = person.ID
+		c.PersonID = person.id
 		cur := r.x.customByKey[key]
-		if other := r.x.customByPF[personField{person.ID, c.FieldKey}]; other != nil && other != cur {
-			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", other.ExternalKey))
+		if other := r.x.customByPF[personField{person.id, c.FieldKey}]; other != nil && other != cur {
+			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", other.key))
 			return nil
 		}
-		if cur != nil && cur.PersonID != person.ID {
+		if cur != nil && cur.person != person.id {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "CUSTOM_USER_KEY", userKey, "this external key belongs to a value of another person")
 			return nil
 		}
-		outcome := settle(cur, c, Updated, func(a, b *directory.CustomValue) bool { return *a == *b }, &ins, &upd)
+		var id uuid.UUID
 		if cur != nil {
+			id = cur.id
+		}
+		outcome := settleAs(cur != nil, id, c, Updated, func() bool { return customPrint(c) == cur.fp }, &ins, &upd)
+		if cur != nil && outcome != Unchanged {
 			// Nothing looks a new custom value up again: the validator
 			// already refused a second row for its key or field.
-			r.x.putCustom(c)
+			r.x.putCustom(cur, c)
 		}
 		if err := flushFull(r.tx.PutCustomValues, &ins, &upd); err != nil {
 			return err
@@ -486,7 +642,7 @@ func (r *run) groups() error {
 		}
 		for _, n := range supervisors {
 			if p := r.x.personByID[fold(n)]; p != nil {
-				g.Supervisors = append(g.Supervisors, p.ID)
+				g.Supervisors = append(g.Supervisors, p.id)
 			} else {
 				r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
 			}

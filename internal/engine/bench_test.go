@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -100,39 +103,61 @@ func BenchmarkApply(b *testing.B) {
 					b.Fatalf("apply: %v %+v", err, j.Summary)
 				}
 			}
+			// cpu reports this process's CPU seconds an operation
+			// (cpu-s/op) beside the wall time: other work on the machine
+			// stretches the one, not the other. PostgreSQL's own CPU is
+			// in its server processes, not here.
+			cpu := func(b *testing.B) func() {
+				start := cpuSeconds()
+				return func() { b.ReportMetric((cpuSeconds()-start)/float64(b.N), "cpu-s/op") }
+			}
 			var last *directory.Company
 			b.Run("first", func(b *testing.B) {
+				defer cpu(b)()
 				for b.Loop() {
 					b.StopTimer()
 					last = fresh()
 					b.StartTimer()
+					stop := profile(b, s.name+"-first")
 					apply(b, last, base)
+					stop()
 				}
 			})
 			b.Run("again", func(b *testing.B) {
+				defer cpu(b)()
 				for b.Loop() {
+					stop := profile(b, s.name+"-again")
 					apply(b, last, base)
+					stop()
 				}
 			})
 			b.Run("next-night", func(b *testing.B) {
+				var used float64
+				defer func() { b.ReportMetric(used/float64(b.N), "cpu-s/op") }()
 				for b.Loop() {
 					b.StopTimer()
 					co := fresh()
 					apply(b, co, base)
 					b.StartTimer()
+					start := cpuSeconds()
 					apply(b, co, next)
+					used += cpuSeconds() - start
 				}
 			})
 			b.Run("floor", func(b *testing.B) {
 				objs := readAll(b, st, last)
+				var used float64
+				defer func() { b.ReportMetric(used/float64(b.N), "cpu-s/op") }()
 				for b.Loop() {
 					b.StopTimer()
 					co := fresh()
 					fresh := objs.withNewIDs()
 					b.StartTimer()
+					start := cpuSeconds()
 					if err := st.Update(ctx, co.ID, fresh.insert); err != nil {
 						b.Fatal(err)
 					}
+					used += cpuSeconds() - start
 				}
 			})
 		})
@@ -255,4 +280,43 @@ func toUUIDMap(m map[[16]byte][]*directory.Member) map[uuid.UUID][]*directory.Me
 		out[uuid.UUID(k)] = v
 	}
 	return out
+}
+
+// cpuSeconds is the CPU time (user and system) this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// profile writes a CPU profile of what runs until the returned function is
+// called, to EPIC_BENCH_PROFILE/name.cpu, with a heap profile at the end
+// (name.heap); nothing without EPIC_BENCH_PROFILE. go test -cpuprofile
+// would mix the phases and their setup.
+func profile(b *testing.B, name string) (stop func()) {
+	dir := os.Getenv("EPIC_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		h, err := os.Create(filepath.Join(dir, name+".heap"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		if err := pprof.Lookup("allocs").WriteTo(h, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

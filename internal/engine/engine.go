@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -106,7 +105,7 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 	defer a.Close()
 	// Pass 2: apply, in one transaction.
 	err = e.Store.Update(ctx, company.ID, func(tx directory.Tx) error {
-		r, err := newRun(e, company, res.Manifest, a, tx, rowErrs, job)
+		r, err := newRun(e, company, res, a, tx, rowErrs, job)
 		if err != nil {
 			return err
 		}
@@ -146,7 +145,9 @@ type run struct {
 
 	summary  map[string]*directory.SummaryLine
 	rows     *csv.Writer
-	rowsBuf  bytes.Buffer
+	rowsBuf  chunks
+	rowsOf   map[string]int // rows of each file (by layout name)
+	sizes    sizes
 	rowsGzip *gzip.Writer
 	failed   map[string]map[string]int  // file -> external key -> line of a failed row
 	applied  map[string]map[string]bool // file -> external keys of rows that succeeded
@@ -173,13 +174,33 @@ type removal struct {
 	vals   map[string]string // memberships only: the columns that name the member
 }
 
-func newRun(e *Engine, company *directory.Company, m archive.Manifest, a *archive.Archive, tx directory.Tx, rowErrs map[rowRef][]archive.Finding, job *directory.Job) (*run, error) {
-	x, err := loadIndex(tx)
+func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archive.Archive, tx directory.Tx, rowErrs map[rowRef][]archive.Finding, job *directory.Job) (*run, error) {
+	m := res.Manifest
+	var n sizes
+	for _, f := range res.Files {
+		switch {
+		case f.Layout == nil:
+		case f.Layout.Name == archive.FileUsers:
+			n.people += f.Rows
+		case f.Layout.DeviceType != "":
+			n.devices += f.Rows
+		case f.Layout.Name == archive.FileCustomValues:
+			n.customs += f.Rows
+		}
+	}
+	rowsOf := map[string]int{}
+	for _, f := range res.Files {
+		if f.Layout != nil {
+			rowsOf[f.Layout.Name] += f.Rows
+		}
+	}
+	x, err := loadIndex(tx, n)
 	if err != nil {
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
-		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, named: namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}},
+		summary: map[string]*directory.SummaryLine{}, failed: map[string]map[string]int{}, rowsOf: rowsOf, sizes: n,
+		named:   namedKeys{seed: maphash.MakeSeed(), files: map[string]map[uint64]struct{}{}, rowsOf: rowsOf},
 		applied: map[string]map[string]bool{}, failedSites: map[string]int{}, failedSiteLines: map[int]bool{},
 		ignore: map[string]bool{}}
 	r.newDevices = map[directory.DeviceType]map[string]uuid.UUID{}
@@ -229,7 +250,7 @@ func (r *run) outcome(l *archive.Layout, line int, key, outcome string) {
 	case Failed:
 		s.Failed++
 	}
-	if outcome != Failed && outcome != Ignored && key != "" {
+	if outcome != Failed && outcome != Ignored && key != "" && r.cascadeSource(l, key) {
 		if r.applied[l.Name] == nil {
 			r.applied[l.Name] = map[string]bool{}
 		}
@@ -274,18 +295,68 @@ func (r *run) dependency(file, key, what string) (string, string) {
 	return "UNKNOWN_REFERENCE", fmt.Sprintf("%s %q is neither in this archive nor in the company", what, key)
 }
 
+// cascadeSource reports whether a later row may depend on the row of l
+// with the key, so that its success must be remembered here: sites,
+// groups and shifts, and the devices that memberships name (people's
+// entries remember theirs). A million people have millions of other
+// keys that nothing asks about.
+func (r *run) cascadeSource(l *archive.Layout, key string) bool {
+	switch {
+	case l.Name == archive.FileSites, l.Name == archive.FileGroups, l.Name == archive.FileTeams:
+		return true
+	case l.DeviceType != "":
+		return r.deviceMembers[directory.DeviceType(l.DeviceType)][key]
+	}
+	return false
+}
+
 // cascades reports whether a reference to key of file must fail because
 // this archive's row for it failed (and no row for it succeeded), even
 // when the company has the object: the row depended on what the archive
 // said about it (processing.md §4, cascade).
 func (r *run) cascades(file, key string) bool {
 	_, failed := r.failed[file][key]
-	return failed && !r.applied[file][key]
+	if !failed {
+		return false
+	}
+	if file == archive.FileUsers {
+		p := r.x.personByKey[key]
+		return p == nil || !p.applied
+	}
+	return !r.applied[file][key]
 }
 
 // name records that a row of l named key, so mirror spares that object.
 // Only mirror asks, so only mirror records.
+//
+// Of the big files (people, devices, custom values) only the keys of
+// objects the company has are recorded: mirror sweeps nothing else. A
+// person this job inserts is spared by the sweep as new, and an object
+// that a row adopts is recorded when it is (adopt).
 func (r *run) name(l *archive.Layout, key string) {
+	if key == "" || !r.man.Mirror {
+		return
+	}
+	switch {
+	case l.Name == archive.FileUsers:
+		if r.x.personByKey[key] == nil {
+			return
+		}
+	case l.DeviceType != "":
+		if r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key] == nil {
+			return
+		}
+	case l.Name == archive.FileCustomValues:
+		if r.x.customByKey[key] == nil {
+			return
+		}
+	}
+	r.named.add(l.Name, key)
+}
+
+// adopt records, under mirror, that a row named the key it gives an
+// object it adopts.
+func (r *run) adopt(l *archive.Layout, key string) {
 	if key != "" && r.man.Mirror {
 		r.named.add(l.Name, key)
 	}
@@ -295,14 +366,15 @@ func (r *run) name(l *archive.Layout, key string) {
 // million-person archive names millions of keys. A collision can only make
 // mirror spare an object it would have removed, never the reverse.
 type namedKeys struct {
-	seed  maphash.Seed
-	files map[string]map[uint64]struct{}
+	seed   maphash.Seed
+	files  map[string]map[uint64]struct{}
+	rowsOf map[string]int // room to make
 }
 
 func (n namedKeys) add(file, key string) {
 	set := n.files[file]
 	if set == nil {
-		set = map[uint64]struct{}{}
+		set = make(map[uint64]struct{}, n.rowsOf[file])
 		n.files[file] = set
 	}
 	set[maphash.String(n.seed, key)] = struct{}{}
@@ -318,6 +390,7 @@ func (n namedKeys) has(file, key string) bool {
 // with validation errors fail here with the validator's message.
 func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(row *archive.Row, key string) error) error {
 	r.line(l) // every file of the archive has a summary line
+	file := strings.ToUpper(l.Name)
 	return r.a.Rows(l, func(row *archive.Row) error {
 		r.line(l).Read++
 		key := keyOf(row)
@@ -333,7 +406,7 @@ func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(r
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
-		if errs := r.rowErrs[rowRef{strings.ToUpper(l.Name), row.Line}]; len(errs) > 0 {
+		if errs := r.rowErrs[rowRef{file, row.Line}]; len(errs) > 0 {
 			f := errs[0]
 			r.fail(l, row.Line, key, string(f.Code), f.Column, f.Value, f.Message)
 			return nil
@@ -359,7 +432,8 @@ func externalKey(row *archive.Row) string { return row.Value("EXTERNAL_KEY") }
 func (r *run) finish() {
 	r.rows.Flush()
 	r.rowsGzip.Close()
-	r.job.Rows = r.rowsBuf.Bytes()
+	r.x = nil // a million people's entries can go before the report is joined
+	r.job.Rows = r.rowsBuf.join()
 	failed := 0
 	for _, l := range archive.Layouts(r.man.Version) {
 		if s := r.summary[synchronizer(l)]; s != nil {
@@ -372,6 +446,45 @@ func (r *run) finish() {
 		r.job.Status = directory.JobCompletedWithErrors
 	}
 	r.job.Finished, r.job.Updated = r.e.now(), r.e.now()
+}
+
+// chunks is a growing byte buffer that never copies what it holds: the
+// report of a million-person job is tens of MB, and a bytes.Buffer
+// doubling holds up to three times that while it grows.
+type chunks struct {
+	full [][]byte
+	cur  []byte
+	n    int
+}
+
+const chunkSize = 1 << 20
+
+func (c *chunks) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.cur) == cap(c.cur) {
+			if c.cur != nil {
+				c.full = append(c.full, c.cur)
+			}
+			c.cur = make([]byte, 0, chunkSize)
+		}
+		k := min(len(p), cap(c.cur)-len(c.cur))
+		c.cur = append(c.cur, p[:k]...)
+		p = p[k:]
+	}
+	c.n += n
+	return n, nil
+}
+
+// join returns everything written, in one slice, and empties c.
+func (c *chunks) join() []byte {
+	out := make([]byte, 0, c.n)
+	for _, b := range c.full {
+		out = append(out, b...)
+	}
+	out = append(out, c.cur...)
+	*c = chunks{}
+	return out
 }
 
 func yes(s string) bool { return s == "Y" }

@@ -30,7 +30,7 @@ func Export(ctx context.Context, st directory.Store, company *directory.Company,
 		return stats, err
 	}
 	err := st.View(ctx, company.ID, func(v directory.View) error {
-		x, err := loadIndex(v)
+		x, err := loadWhole(v)
 		if err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func Export(ctx context.Context, st directory.Store, company *directory.Company,
 
 type exporter struct {
 	w     *archive.Writer
-	x     *index
+	x     *whole
 	stats *ExportStats
 }
 
@@ -129,7 +129,7 @@ func (e *exporter) file(l *archive.Layout) error {
 		}
 	case l.DeviceType != "":
 		t := directory.DeviceType(l.DeviceType)
-		for _, d := range sorted(e, x.deviceByKey[t], func(d *directory.Device) string { return d.ExternalKey }) {
+		for _, d := range sorted(e, x.devicesOf(t), func(d *directory.Device) string { return d.ExternalKey }) {
 			owner := x.people[d.OwnerID]
 			if owner.ExternalKey == "" {
 				e.stats.Skipped++ // a row names its owner by key
@@ -260,4 +260,76 @@ func (e *exporter) memberKey(m *directory.Member) (string, string) {
 		return key, string(e.x.devices[m.MemberID].Type)
 	}
 	return key, ""
+}
+
+// whole is a company's directory as whole objects, for Export.
+type whole struct {
+	sites   map[uuid.UUID]*directory.Site
+	people  map[uuid.UUID]*directory.Person
+	devices map[uuid.UUID]*directory.Device
+	customs map[uuid.UUID]*directory.CustomValue
+	groups  map[uuid.UUID]*directory.Group
+	shifts  map[uuid.UUID]*directory.Shift
+	members map[uuid.UUID][]*directory.Member // by shift
+}
+
+func loadWhole(v directory.View) (*whole, error) {
+	x := &whole{sites: map[uuid.UUID]*directory.Site{}, people: map[uuid.UUID]*directory.Person{},
+		devices: map[uuid.UUID]*directory.Device{}, customs: map[uuid.UUID]*directory.CustomValue{},
+		groups: map[uuid.UUID]*directory.Group{}, shifts: map[uuid.UUID]*directory.Shift{},
+		members: map[uuid.UUID][]*directory.Member{}}
+	err := v.Sites(func(o *directory.Site) error { x.sites[o.ID] = o; return nil })
+	if err == nil {
+		err = v.People(func(o *directory.Person) error { x.people[o.ID] = o; return nil })
+	}
+	if err == nil {
+		err = v.Devices(func(o *directory.Device) error { x.devices[o.ID] = o; return nil })
+	}
+	if err == nil {
+		err = v.CustomValues(func(o *directory.CustomValue) error { x.customs[o.ID] = o; return nil })
+	}
+	if err == nil {
+		err = v.Groups(func(o *directory.Group) error { x.groups[o.ID] = o; return nil })
+	}
+	if err == nil {
+		err = v.Shifts(func(o *directory.Shift) error { x.shifts[o.ID] = o; return nil })
+	}
+	if err == nil {
+		err = v.Members(func(m *directory.Member) error { x.members[m.ShiftID] = append(x.members[m.ShiftID], m); return nil })
+	}
+	return x, err
+}
+
+// devicesOf returns the devices of a type.
+func (x *whole) devicesOf(t directory.DeviceType) map[uuid.UUID]*directory.Device {
+	out := map[uuid.UUID]*directory.Device{}
+	for id, d := range x.devices {
+		if d.Type == t {
+			out[id] = d
+		}
+	}
+	return out
+}
+
+// externalKeyOf returns the external key of a shift member's object.
+func (x *whole) externalKeyOf(m *directory.Member) string {
+	switch m.Type {
+	case directory.MemberPerson:
+		if p := x.people[m.MemberID]; p != nil {
+			return p.ExternalKey
+		}
+	case directory.MemberGroup:
+		if g := x.groups[m.MemberID]; g != nil {
+			return g.ExternalKey
+		}
+	case directory.MemberShift:
+		if s := x.shifts[m.MemberID]; s != nil {
+			return s.ExternalKey
+		}
+	case directory.MemberDevice:
+		if d := x.devices[m.MemberID]; d != nil {
+			return d.ExternalKey
+		}
+	}
+	return ""
 }

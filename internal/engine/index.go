@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"encoding/binary"
+	"hash/maphash"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -10,22 +13,25 @@ import (
 
 // index is the company's directory in memory during a job, kept current as
 // the job changes it, with the look-ups the row rules need.
+//
+// The few objects (sites, groups, shifts, members) are kept whole. The
+// many (people, devices, custom values: millions in a large company) are
+// kept as compact entries: their identity, the keys and names rows look
+// them up by, and a fingerprint of every field, so that a row that changes
+// nothing is told apart by comparing two numbers, without keeping or
+// rebuilding the stored object.
 type index struct {
 	sites       map[uuid.UUID]*directory.Site
 	siteByKey   map[string]*directory.Site
 	siteByName  map[string]*directory.Site // lower-cased name
-	people      map[uuid.UUID]*directory.Person
-	personByKey map[string]*directory.Person
-	personByID  map[string]*directory.Person // lower-cased target name
-	existed     map[uuid.UUID]bool           // people who existed before the job
-	devices     map[uuid.UUID]*directory.Device
-	ownedBy     map[uuid.UUID]map[uuid.UUID]*directory.Device // devices by owner
-	deviceByKey map[directory.DeviceType]map[string]*directory.Device
-	deviceByOwn map[ownerName]*directory.Device
-	customs     map[uuid.UUID]*directory.CustomValue
-	customsOf   map[uuid.UUID]map[uuid.UUID]*directory.CustomValue // by person
-	customByKey map[string]*directory.CustomValue
-	customByPF  map[personField]*directory.CustomValue
+	people      map[uuid.UUID]*personEntry
+	personByKey map[string]*personEntry
+	personByID  map[string]*personEntry // lower-cased target name
+	deviceByKey map[directory.DeviceType]map[string]*deviceEntry
+	deviceByOwn map[ownerName]*deviceEntry
+	deviceByID  map[uuid.UUID]*deviceEntry // built when first asked for
+	customByKey map[string]*customEntry
+	customByPF  map[personField]*customEntry
 	groups      map[uuid.UUID]*directory.Group
 	groupByKey  map[string]*directory.Group
 	groupByName map[string]*directory.Group
@@ -33,6 +39,34 @@ type index struct {
 	shiftByKey  map[string]*directory.Shift
 	shiftByName map[groupName]*directory.Shift
 	members     map[uuid.UUID][]*directory.Member // by shift
+}
+
+// personEntry is what a job keeps of a person.
+type personEntry struct {
+	id, site    uuid.UUID
+	key, name   string      // external key; target name as stored
+	supervisors []uuid.UUID // nil when none
+	fp          uint64      // personPrint of every other field
+	passwordSet bool
+	existed     bool // the person was in the company before the job
+	written     bool // a person new in this job, already sent to the store
+	applied     bool // a row of this job for the person succeeded
+}
+
+// deviceEntry is what a job keeps of a device.
+type deviceEntry struct {
+	id, owner    uuid.UUID
+	key, name    string
+	typ          directory.DeviceType
+	order, delay int
+	fp           uint64 // devicePrint of the whole device
+}
+
+// customEntry is what a job keeps of a custom value.
+type customEntry struct {
+	id, person uuid.UUID
+	key, field string
+	fp         uint64 // customPrint of the whole value
 }
 
 type ownerName struct {
@@ -52,45 +86,248 @@ type groupName struct {
 
 func fold(s string) string { return strings.ToLower(s) }
 
-func loadIndex(v directory.View) (*index, error) {
+// sizes are how many objects of each kind to make room for, from the
+// archive's row counts: a company usually has about what its archive
+// lists, and maps grown row by row spend much of a load rehashing.
+type sizes struct{ people, devices, customs int }
+
+// loadIndex indexes the company's directory but its devices and custom
+// values (loadDevices, loadCustoms).
+func loadIndex(v directory.View, n sizes) (*index, error) {
 	x := &index{
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
-		people: map[uuid.UUID]*directory.Person{}, personByKey: map[string]*directory.Person{}, personByID: map[string]*directory.Person{},
-		existed: map[uuid.UUID]bool{},
-		devices: map[uuid.UUID]*directory.Device{}, ownedBy: map[uuid.UUID]map[uuid.UUID]*directory.Device{}, deviceByKey: map[directory.DeviceType]map[string]*directory.Device{},
-		deviceByOwn: map[ownerName]*directory.Device{},
-		customs:     map[uuid.UUID]*directory.CustomValue{}, customsOf: map[uuid.UUID]map[uuid.UUID]*directory.CustomValue{}, customByKey: map[string]*directory.CustomValue{}, customByPF: map[personField]*directory.CustomValue{},
+		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
+		personByID:  make(map[string]*personEntry, n.people),
+		deviceByKey: map[directory.DeviceType]map[string]*deviceEntry{}, deviceByOwn: map[ownerName]*deviceEntry{},
+		customByKey: map[string]*customEntry{}, customByPF: map[personField]*customEntry{},
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
 	}
 	for _, t := range directory.DeviceTypes {
-		x.deviceByKey[t] = map[string]*directory.Device{}
+		x.deviceByKey[t] = map[string]*deviceEntry{}
 	}
-	err := v.Sites(func(s *directory.Site) error { x.putSite(s); return nil })
+	// The store's rows are read on this goroutine and indexed on
+	// another, in batches: reading (the store's driver) and indexing
+	// (hashing, maps) take about as long as each other.
+	work := make(chan func(), 4)
+	done := make(chan struct{})
+	go func() {
+		for f := range work {
+			f()
+		}
+		close(done)
+	}()
+	err := each(v.Sites, work, x.putSite)
 	if err == nil {
-		err = v.People(func(p *directory.Person) error { x.putPerson(p); x.existed[p.ID] = true; return nil })
+		err = each(v.People, work, func(p *directory.Person) { x.putPerson(nil, p, personPrint(p)).existed = true })
 	}
 	if err == nil {
-		err = v.Devices(func(d *directory.Device) error { x.putDevice(d); return nil })
+		err = each(v.Groups, work, x.putGroup)
 	}
 	if err == nil {
-		err = v.CustomValues(func(c *directory.CustomValue) error { x.putCustom(c); return nil })
+		err = each(v.Shifts, work, x.putShift)
 	}
 	if err == nil {
-		err = v.Groups(func(g *directory.Group) error { x.putGroup(g); return nil })
+		err = each(v.Members, work, func(m *directory.Member) { x.members[m.ShiftID] = append(x.members[m.ShiftID], m) })
 	}
-	if err == nil {
-		err = v.Shifts(func(s *directory.Shift) error { x.putShift(s); return nil })
-	}
-	if err == nil {
-		err = v.Members(func(m *directory.Member) error { x.members[m.ShiftID] = append(x.members[m.ShiftID], m); return nil })
-	}
+	close(work)
+	<-done
 	return x, err
 }
 
-// put* record a new or changed object; old is the object's previous state
-// (nil for a new one), whose index entries are dropped first.
+// loadDevices indexes the company's devices; n is how many to make room
+// for when it has any. The job reads them only when it comes to its device
+// files, and keeps after them only the few that later steps ask for
+// (keepDevices): a million people have millions of devices, and as many
+// custom values, which need not be in memory at the same time.
+func (x *index) loadDevices(v directory.View, n int) error {
+	first := true
+	return inBackground(v.Devices, func(d *directory.Device) {
+		if first {
+			x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n), false
+		}
+		x.putDevice(nil, d)
+	})
+}
+
+// keepDevices drops every device entry but those keep wants.
+func (x *index) keepDevices(keep func(*deviceEntry) bool) {
+	own := map[ownerName]*deviceEntry{}
+	for k, e := range x.deviceByOwn {
+		if keep(e) {
+			own[k] = e
+		}
+	}
+	x.deviceByOwn, x.deviceByID = own, nil
+	for t := range x.deviceByKey {
+		x.deviceByKey[t] = map[string]*deviceEntry{}
+	}
+	for _, e := range own {
+		if e.key != "" {
+			x.deviceByKey[e.typ][e.key] = e
+		}
+	}
+}
+
+// loadCustoms and keepCustoms are loadDevices and keepDevices for custom
+// values.
+func (x *index) loadCustoms(v directory.View, n int) error {
+	first := true
+	return inBackground(v.CustomValues, func(c *directory.CustomValue) {
+		if first {
+			x.customByKey, x.customByPF, first = make(map[string]*customEntry, n), make(map[personField]*customEntry, n), false
+		}
+		x.putCustom(nil, c)
+	})
+}
+
+func (x *index) keepCustoms(keep func(*customEntry) bool) {
+	byPF := map[personField]*customEntry{}
+	byKey := map[string]*customEntry{}
+	for k, e := range x.customByPF {
+		if keep(e) {
+			byPF[k] = e
+			if e.key != "" {
+				byKey[e.key] = e
+			}
+		}
+	}
+	x.customByPF, x.customByKey = byPF, byKey
+}
+
+// inBackground reads objects with read on this goroutine and indexes them
+// with put on another.
+func inBackground[T any](read func(func(*T) error) error, put func(*T)) error {
+	work := make(chan func(), 4)
+	done := make(chan struct{})
+	go func() {
+		for f := range work {
+			f()
+		}
+		close(done)
+	}()
+	err := each(read, work, put)
+	close(work)
+	<-done
+	return err
+}
+
+// loadBatch is how many objects go to the indexing goroutine at once.
+const loadBatch = 2048
+
+// each reads objects with read and sends them in batches to work, where
+// put indexes them.
+func each[T any](read func(func(*T) error) error, work chan<- func(), put func(*T)) error {
+	batch := make([]*T, 0, loadBatch)
+	send := func() {
+		b := batch
+		work <- func() {
+			for _, o := range b {
+				put(o)
+			}
+		}
+		batch = make([]*T, 0, loadBatch)
+	}
+	err := read(func(o *T) error {
+		batch = append(batch, o)
+		if len(batch) == loadBatch {
+			send()
+		}
+		return nil
+	})
+	if len(batch) > 0 {
+		send()
+	}
+	return err
+}
+
+// Fingerprints: 64-bit hashes of an object's fields, each string behind
+// its length. Two objects with equal prints are taken as equal; for two
+// different ones to collide takes about 2^32 objects.
+
+var printSeed = maphash.MakeSeed()
+
+type printer struct{ h maphash.Hash }
+
+func newPrinter() *printer {
+	p := &printer{}
+	p.h.SetSeed(printSeed)
+	return p
+}
+
+func (p *printer) str(s string) {
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
+	p.h.Write(n[:])
+	p.h.WriteString(s)
+}
+
+func (p *printer) id(id uuid.UUID) { p.h.Write(id[:]) }
+
+func (p *printer) flag(b bool) {
+	if b {
+		p.h.WriteByte(1)
+	} else {
+		p.h.WriteByte(0)
+	}
+}
+
+func (p *printer) num(n int) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(n))
+	p.h.Write(b[:])
+}
+
+func (p *printer) common(c *directory.Common) {
+	p.id(c.ID)
+	p.str(c.ExternalKey)
+	p.flag(c.Owned)
+}
+
+// personPrint covers every field that samePerson compared except the
+// supervisors (kept beside it) and PasswordSet (never compared).
+func personPrint(o *directory.Person) uint64 {
+	p := newPrinter()
+	p.common(&o.Common)
+	for _, s := range []string{o.TargetName, o.FirstName, o.LastName, o.Status, o.Language, o.TimeZone, o.WebLogin} {
+		p.str(s)
+	}
+	p.id(o.SiteID)
+	p.num(len(o.Roles))
+	for _, r := range o.Roles {
+		p.str(r)
+	}
+	return p.h.Sum64()
+}
+
+func devicePrint(o *directory.Device) uint64 {
+	p := newPrinter()
+	p.common(&o.Common)
+	p.id(o.OwnerID)
+	for _, s := range []string{string(o.Type), o.Name, o.Status, o.Address, o.Country, o.AreaCode, o.Phone, o.Extension,
+		o.PIN, o.Provider, o.CountryCode} {
+		p.str(s)
+	}
+	p.flag(o.Default)
+	p.num(o.Order)
+	p.num(o.Delay)
+	p.flag(o.Lock24x7)
+	return p.h.Sum64()
+}
+
+func customPrint(o *directory.CustomValue) uint64 {
+	p := newPrinter()
+	p.common(&o.Common)
+	p.id(o.PersonID)
+	p.str(o.FieldKey)
+	p.str(o.Value)
+	return p.h.Sum64()
+}
+
+// put* record a new or changed object. For the compact kinds, e is the
+// object's entry (nil for an object not yet in the index), changed in
+// place and returned.
 
 func (x *index) putSite(s *directory.Site) {
 	if old := x.sites[s.ID]; old != nil {
@@ -110,81 +347,104 @@ func (x *index) dropSite(s *directory.Site) {
 	delete(x.siteByName, fold(s.Name))
 }
 
-func (x *index) putPerson(p *directory.Person) {
-	if old := x.people[p.ID]; old != nil {
-		delete(x.personByKey, old.ExternalKey)
-		delete(x.personByID, fold(old.TargetName))
+func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *personEntry {
+	if e == nil {
+		e = &personEntry{id: p.ID}
+		x.people[p.ID] = e
+	} else {
+		if e.key != p.ExternalKey {
+			delete(x.personByKey, e.key)
+		}
+		if old := fold(e.name); old != fold(p.TargetName) {
+			delete(x.personByID, old)
+		}
 	}
-	x.people[p.ID] = p
-	if p.ExternalKey != "" {
-		x.personByKey[p.ExternalKey] = p
+	e.site, e.key, e.name, e.fp, e.passwordSet = p.SiteID, p.ExternalKey, p.TargetName, fp, p.PasswordSet
+	if len(p.Supervisors) > 0 {
+		e.supervisors = p.Supervisors
+	} else {
+		e.supervisors = nil
 	}
-	x.personByID[fold(p.TargetName)] = p
+	if e.key != "" {
+		x.personByKey[e.key] = e
+	}
+	x.personByID[fold(e.name)] = e
+	return e
 }
 
-// dropPerson removes a person with their devices and custom values, as
-// the store cascades them. Memberships and supervisor links are not
-// tracked here: removals come after every upsert of the job.
-func (x *index) dropPerson(p *directory.Person) {
-	delete(x.people, p.ID)
-	delete(x.personByKey, p.ExternalKey)
-	delete(x.personByID, fold(p.TargetName))
-	for _, d := range x.ownedBy[p.ID] {
-		x.dropDevice(d)
+// dropPerson removes a person. Their devices, custom values, memberships
+// and supervisor links go with them in the store; the index does not
+// follow: removals run in reverse dependency order, so nothing looks up a
+// removed person's devices or values afterwards.
+func (x *index) dropPerson(e *personEntry) {
+	delete(x.people, e.id)
+	delete(x.personByKey, e.key)
+	delete(x.personByID, fold(e.name))
+}
+
+func (x *index) putDevice(e *deviceEntry, d *directory.Device) *deviceEntry {
+	if e == nil {
+		e = &deviceEntry{id: d.ID}
+		if x.deviceByID != nil {
+			x.deviceByID[d.ID] = e
+		}
+	} else {
+		if x.deviceByKey[e.typ][e.key] == e {
+			delete(x.deviceByKey[e.typ], e.key)
+		}
+		delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
 	}
-	for _, c := range x.customsOf[p.ID] {
-		x.dropCustom(c)
+	e.owner, e.key, e.name, e.typ, e.order, e.delay, e.fp = d.OwnerID, d.ExternalKey, d.Name, d.Type, d.Order, d.Delay, devicePrint(d)
+	if e.key != "" {
+		x.deviceByKey[e.typ][e.key] = e
+	}
+	x.deviceByOwn[ownerName{e.owner, fold(e.name)}] = e
+	return e
+}
+
+func (x *index) dropDevice(e *deviceEntry) {
+	if x.deviceByKey[e.typ][e.key] == e {
+		delete(x.deviceByKey[e.typ], e.key)
+	}
+	delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
+	if x.deviceByID != nil {
+		delete(x.deviceByID, e.id)
 	}
 }
 
-func (x *index) putDevice(d *directory.Device) {
-	if old := x.devices[d.ID]; old != nil {
-		delete(x.deviceByKey[old.Type], old.ExternalKey)
-		delete(x.deviceByOwn, ownerName{old.OwnerID, fold(old.Name)})
+// device returns the device with the ID, or nil.
+func (x *index) device(id uuid.UUID) *deviceEntry {
+	if x.deviceByID == nil {
+		x.deviceByID = make(map[uuid.UUID]*deviceEntry, len(x.deviceByOwn))
+		for _, e := range x.deviceByOwn {
+			x.deviceByID[e.id] = e
+		}
 	}
-	x.devices[d.ID] = d
-	if x.ownedBy[d.OwnerID] == nil {
-		x.ownedBy[d.OwnerID] = map[uuid.UUID]*directory.Device{}
-	}
-	x.ownedBy[d.OwnerID][d.ID] = d
-	if d.ExternalKey != "" {
-		x.deviceByKey[d.Type][d.ExternalKey] = d
-	}
-	x.deviceByOwn[ownerName{d.OwnerID, fold(d.Name)}] = d
+	return x.deviceByID[id]
 }
 
-func (x *index) dropDevice(d *directory.Device) {
-	delete(x.devices, d.ID)
-	if x.deviceByKey[d.Type][d.ExternalKey] == d {
-		delete(x.deviceByKey[d.Type], d.ExternalKey)
+func (x *index) putCustom(e *customEntry, c *directory.CustomValue) *customEntry {
+	if e == nil {
+		e = &customEntry{id: c.ID}
+	} else {
+		if x.customByKey[e.key] == e {
+			delete(x.customByKey, e.key)
+		}
+		delete(x.customByPF, personField{e.person, e.field})
 	}
-	delete(x.deviceByOwn, ownerName{d.OwnerID, fold(d.Name)})
-	delete(x.ownedBy[d.OwnerID], d.ID)
+	e.person, e.key, e.field, e.fp = c.PersonID, c.ExternalKey, c.FieldKey, customPrint(c)
+	if e.key != "" {
+		x.customByKey[e.key] = e
+	}
+	x.customByPF[personField{e.person, e.field}] = e
+	return e
 }
 
-func (x *index) putCustom(c *directory.CustomValue) {
-	if old := x.customs[c.ID]; old != nil {
-		delete(x.customByKey, old.ExternalKey)
-		delete(x.customByPF, personField{old.PersonID, old.FieldKey})
+func (x *index) dropCustom(e *customEntry) {
+	if x.customByKey[e.key] == e {
+		delete(x.customByKey, e.key)
 	}
-	x.customs[c.ID] = c
-	if x.customsOf[c.PersonID] == nil {
-		x.customsOf[c.PersonID] = map[uuid.UUID]*directory.CustomValue{}
-	}
-	x.customsOf[c.PersonID][c.ID] = c
-	if c.ExternalKey != "" {
-		x.customByKey[c.ExternalKey] = c
-	}
-	x.customByPF[personField{c.PersonID, c.FieldKey}] = c
-}
-
-func (x *index) dropCustom(c *directory.CustomValue) {
-	delete(x.customs, c.ID)
-	if x.customByKey[c.ExternalKey] == c {
-		delete(x.customByKey, c.ExternalKey)
-	}
-	delete(x.customByPF, personField{c.PersonID, c.FieldKey})
-	delete(x.customsOf[c.PersonID], c.ID)
+	delete(x.customByPF, personField{e.person, e.field})
 }
 
 func (x *index) putGroup(g *directory.Group) {
@@ -235,7 +495,7 @@ func (x *index) dropShift(s *directory.Shift) {
 // siteInUse reports whether a person or group uses the site.
 func (x *index) siteInUse(id uuid.UUID) bool {
 	for _, p := range x.people {
-		if p.SiteID == id {
+		if p.site == id {
 			return true
 		}
 	}
@@ -252,7 +512,7 @@ func (x *index) externalKeyOf(m *directory.Member) string {
 	switch m.Type {
 	case directory.MemberPerson:
 		if p := x.people[m.MemberID]; p != nil {
-			return p.ExternalKey
+			return p.key
 		}
 	case directory.MemberGroup:
 		if g := x.groups[m.MemberID]; g != nil {
@@ -263,9 +523,12 @@ func (x *index) externalKeyOf(m *directory.Member) string {
 			return s.ExternalKey
 		}
 	case directory.MemberDevice:
-		if d := x.devices[m.MemberID]; d != nil {
-			return d.ExternalKey
+		if d := x.device(m.MemberID); d != nil {
+			return d.key
 		}
 	}
 	return ""
 }
+
+// sameIDs reports whether two ID lists are equal, nil and empty alike.
+func sameIDs(a, b []uuid.UUID) bool { return slices.Equal(a, b) }

@@ -138,6 +138,9 @@ func example(mirror bool, ignore string, rows map[string][]string) pstep {
 func runProperty(t *testing.T, open func(t *testing.T) directory.Store) {
 	pr := newPropertyRun(t, open(t))
 	rapid.Check(t, func(rt *rapid.T) {
+		// Writes in chunks of a few objects (people, devices, custom
+		// values) must give what one batch gives.
+		defer engine.SetFlushEvery(rapid.SampledFrom([]int{1, 2, 3, 1 << 30}).Draw(rt, "chunk"))()
 		steps := make([]pstep, rapid.IntRange(1, 6).Draw(rt, "steps"))
 		for i := range steps {
 			steps[i] = genStep(rt, i)

@@ -82,25 +82,25 @@ func (r *run) removeByKey(l *archive.Layout, key string, done func(string), fail
 			return false
 		}
 		r.x.dropPerson(p)
-		r.dels.people = append(r.dels.people, p.ID)
+		r.dels.people = append(r.dels.people, p.id)
 	case l.DeviceType != "":
 		d := r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key]
 		if d == nil {
 			return false
 		}
-		if r.ignore[fold(d.Name)] {
+		if r.ignore[fold(d.name)] {
 			done(Ignored)
 			return true
 		}
 		r.x.dropDevice(d)
-		r.dels.devices = append(r.dels.devices, d.ID)
+		r.dels.devices = append(r.dels.devices, d.id)
 	case l.Name == archive.FileCustomValues:
 		c := r.x.customByKey[key]
 		if c == nil {
 			return false
 		}
 		r.x.dropCustom(c)
-		r.dels.customs = append(r.dels.customs, c.ID)
+		r.dels.customs = append(r.dels.customs, c.id)
 	case l.Name == archive.FileGroups:
 		g := r.x.groupByKey[key]
 		if g == nil {
@@ -134,10 +134,14 @@ func (r *run) mirror() error {
 		case l.Name == archive.FileSites:
 			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
-			keys = unnamed(r.x.personByKey, r.named, l.Name)
+			for k, p := range r.x.personByKey {
+				if p.existed && !r.named.has(l.Name, k) { // new people are named
+					keys = append(keys, k)
+				}
+			}
 		case l.DeviceType != "":
 			for k, d := range r.x.deviceByKey[directory.DeviceType(l.DeviceType)] {
-				if !r.named.has(l.Name, k) && !r.ignore[fold(d.Name)] {
+				if !r.named.has(l.Name, k) && !r.ignore[fold(d.name)] {
 					keys = append(keys, k)
 				}
 			}

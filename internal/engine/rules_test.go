@@ -101,30 +101,66 @@ func TestInsertThenUnchanged(t *testing.T) {
 	})
 }
 
+// handMade adds objects made by hand (no external keys): site berlin,
+// person ADA with a work email, group Ops.
+func handMade(t *testing.T, e *env) {
+	t.Helper()
+	err := e.store.Update(e.ctx, e.company.ID, func(tx directory.Tx) error {
+		site := &directory.Site{Common: directory.Common{ID: uuid.New()}, Name: "berlin", Status: "ACTIVE", TimeZone: "Europe/Berlin"}
+		p := &directory.Person{Common: directory.Common{ID: uuid.New()}, TargetName: "ADA", FirstName: "A", LastName: "L", Status: "ACTIVE",
+			SiteID: site.ID, Roles: []string{"Standard User"}, WebLogin: "ada"}
+		d := &directory.Device{Common: directory.Common{ID: uuid.New()}, OwnerID: p.ID, Type: directory.Email, Name: "Work Email",
+			Status: "ACTIVE", Address: "old@example.com"}
+		g := &directory.Group{Common: directory.Common{ID: uuid.New()}, TargetName: "Ops", Status: "ACTIVE", TimeZone: "UTC"}
+		if err := tx.PutSites(true, []*directory.Site{site}); err != nil {
+			return err
+		}
+		if err := tx.PutPeople(true, []*directory.Person{p}); err != nil {
+			return err
+		}
+		if err := tx.PutGroups(true, []*directory.Group{g}); err != nil {
+			return err
+		}
+		return tx.PutDevices(true, []*directory.Device{d})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMirrorSparesAdopted: objects that a mirror archive adopts got their
+// keys from its rows, so the sweep keeps them.
+func TestMirrorSparesAdopted(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		handMade(t, e)
+		a := arc{mirror: true, rows: map[string][]string{
+			archive.FileSites: {"EXTERNAL_KEY=S1"},
+			archive.FileUsers: {"EXTERNAL_KEY=U1;USER_ID=ada"},
+			archive.FileEmail: {"EXTERNAL_KEY=E1;USER_KEY=U1;ADDRESS=ada@example.com"},
+		}}
+		j := e.apply(a)
+		want := []string{"DS_SITES:2:ADOPTED", "DS_USERS:2:ADOPTED", "DS_EMAIL_DEVICES:2:ADOPTED"}
+		if diff := cmp.Diff(want, outcomes(t, j)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		for _, s := range j.Summary {
+			if s.RemovedByMirror != 0 {
+				t.Errorf("%s: %d removed by mirror, want 0", s.Synchronizer, s.RemovedByMirror)
+			}
+		}
+		d := e.dir()
+		if p := d.people["ada"]; p == nil || p.ExternalKey != "U1" {
+			t.Errorf("adopted person: %+v", d.people)
+		}
+		if dev := d.devices["ada|Work Email"]; dev == nil || dev.ExternalKey != "E1" {
+			t.Errorf("adopted device: %+v", dev)
+		}
+	})
+}
+
 func TestUpdateAndAdoption(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		// Objects made by hand: no external keys.
-		err := e.store.Update(e.ctx, e.company.ID, func(tx directory.Tx) error {
-			site := &directory.Site{Common: directory.Common{ID: uuid.New()}, Name: "berlin", Status: "ACTIVE", TimeZone: "Europe/Berlin"}
-			p := &directory.Person{Common: directory.Common{ID: uuid.New()}, TargetName: "ADA", FirstName: "A", LastName: "L", Status: "ACTIVE",
-				SiteID: site.ID, Roles: []string{"Standard User"}, WebLogin: "ada"}
-			d := &directory.Device{Common: directory.Common{ID: uuid.New()}, OwnerID: p.ID, Type: directory.Email, Name: "Work Email",
-				Status: "ACTIVE", Address: "old@example.com"}
-			g := &directory.Group{Common: directory.Common{ID: uuid.New()}, TargetName: "Ops", Status: "ACTIVE", TimeZone: "UTC"}
-			if err := tx.PutSites(true, []*directory.Site{site}); err != nil {
-				return err
-			}
-			if err := tx.PutPeople(true, []*directory.Person{p}); err != nil {
-				return err
-			}
-			if err := tx.PutGroups(true, []*directory.Group{g}); err != nil {
-				return err
-			}
-			return tx.PutDevices(true, []*directory.Device{d})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		handMade(t, e)
 		a := arc{rows: map[string][]string{
 			archive.FileSites: {"EXTERNAL_KEY=S1"},
 			archive.FileUsers: {"EXTERNAL_KEY=U1;USER_ID=ada"},

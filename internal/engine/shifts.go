@@ -182,7 +182,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 	case directory.MemberPerson:
 		file = archive.FileUsers
 		if p := r.x.personByKey[memberKey]; p != nil {
-			id = p.ID
+			id = p.id
 		}
 	case directory.MemberGroup:
 		file = archive.FileGroups
@@ -202,7 +202,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 			}
 		}
 		if d := r.x.deviceByKey[sub][memberKey]; d != nil {
-			id = d.ID
+			id = d.id
 		} else if newID, ok := r.newDevices[sub][memberKey]; ok {
 			id = newID
 		}
