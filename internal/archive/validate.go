@@ -755,7 +755,7 @@ func (fc *fileCheck) lookup(line, ci int, val []byte, h uint64, br boundRef) {
 
 func (fc *fileCheck) unknownRef(line int, col, val string, ref *Ref) {
 	fc.find(line, col, shownValue([]byte(val)), Warning, CodeUnknownReference,
-		fmt.Sprintf("%s %q is not a %s in %s; the service will look for it in the company and fail the row if it is not there", col, shownValue([]byte(val)), ref.Column, ref.File))
+		fmt.Sprintf("%s %q is not a %s value in %s; the service will look for it in the company and fail the row if it is not there", col, shownValue([]byte(val)), ref.Column, ref.File))
 }
 
 // finish resolves forward references within the file.
