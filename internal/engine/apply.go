@@ -59,15 +59,20 @@ func (r *run) keepDevices() error {
 	removals := r.removalKeys()
 	r.x.keepDevices(func(e *deviceEntry) bool {
 		switch {
-		case e.key == "":
+		case e.key.n == 0:
 			return false // nothing can name it
-		case members[e.id], r.deviceMembers[e.typ][e.key]:
+		case members[e.id]:
+			return true
+		}
+		t, key := e.deviceType(), r.x.deviceKey(e)
+		switch {
+		case r.deviceMembers[t][key]:
 			return true
 		case r.man.Mirror:
-			file, ok := files[e.typ]
-			return ok && !r.named.has(file, e.key)
+			file, ok := files[t]
+			return ok && !r.named.has(file, key)
 		}
-		return removals[files[e.typ]][e.key]
+		return removals[files[t]][key]
 	})
 	return nil
 }
@@ -77,13 +82,14 @@ func (r *run) keepDevices() error {
 func (r *run) keepCustoms() error {
 	removals := r.removalKeys()[archive.FileCustomValues]
 	r.x.keepCustoms(func(e *customEntry) bool {
-		if e.key == "" {
+		if e.key.n == 0 {
 			return false
 		}
+		key := r.x.customKey(e)
 		if r.man.Mirror {
-			return !r.named.has(archive.FileCustomValues, e.key)
+			return !r.named.has(archive.FileCustomValues, key)
 		}
-		return removals[e.key]
+		return removals[key]
 	})
 	return nil
 }
@@ -476,7 +482,7 @@ func (r *run) devices(l *archive.Layout) error {
 		d.ExternalKey, d.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
 		// Devices with ignored names are never changed: neither by a row
 		// with such a name nor by one that would rename such a device.
-		if cur := r.x.deviceByKey[t][key]; r.ignore[fold(d.Name)] || cur != nil && r.ignore[fold(cur.name)] {
+		if cur := r.x.deviceByKey(t, key); r.ignore[fold(d.Name)] || cur != nil && r.ignore[r.x.deviceName(cur)] {
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
@@ -509,22 +515,22 @@ func (r *run) devices(l *archive.Layout) error {
 			return nil
 		}
 		d.OwnerID = owner.id
-		cur := r.x.deviceByKey[t][key]
+		cur := r.x.deviceByKey(t, key)
 		outcome := Updated
-		if byName := r.x.deviceByOwn[ownerName{owner.id, fold(d.Name)}]; byName != nil && byName != cur {
-			if cur != nil || byName.key != "" || byName.typ != t {
+		if byName := r.x.deviceByOwn(owner, d.Name); byName != nil && byName != cur {
+			if cur != nil || byName.key.n != 0 || byName.deviceType() != t {
 				r.fail(l, row.Line, key, "NAME_COLLISION", "DEVICE_NAME", d.Name, "the person already has another device with this name")
 				return nil
 			}
 			cur, outcome = byName, Adopted
 			r.adopt(l, key)
 		}
-		if cur != nil && cur.owner != owner.id {
+		if cur != nil && cur.owner != owner.slot {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")
 			return nil
 		}
 		if cur != nil && r.man.IgnoreDeviceOrderAndDelay && owner.existed {
-			d.Order, d.Delay = cur.order, cur.delay
+			d.Order, d.Delay = int(cur.order), int(cur.delay)
 		}
 		var id uuid.UUID
 		if cur != nil {
@@ -571,12 +577,12 @@ func (r *run) customValues() error {
 			return nil
 		}
 		c.PersonID = person.id
-		cur := r.x.customByKey[key]
-		if other := r.x.customByPF[personField{person.id, c.FieldKey}]; other != nil && other != cur {
-			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", other.key))
+		cur := r.x.customByKey(key)
+		if other := r.x.customByPF(person, c.FieldKey); other != nil && other != cur {
+			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", r.x.customKey(other)))
 			return nil
 		}
-		if cur != nil && cur.person != person.id {
+		if cur != nil && cur.person != person.slot {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "CUSTOM_USER_KEY", userKey, "this external key belongs to a value of another person")
 			return nil
 		}

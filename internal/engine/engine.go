@@ -343,11 +343,11 @@ func (r *run) name(l *archive.Layout, key string) {
 			return
 		}
 	case l.DeviceType != "":
-		if r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key] == nil {
+		if r.x.deviceByKey(directory.DeviceType(l.DeviceType), key) == nil {
 			return
 		}
 	case l.Name == archive.FileCustomValues:
-		if r.x.customByKey[key] == nil {
+		if r.x.customByKey(key) == nil {
 			return
 		}
 	}

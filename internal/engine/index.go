@@ -27,11 +27,10 @@ type index struct {
 	people      map[uuid.UUID]*personEntry
 	personByKey map[string]*personEntry
 	personByID  map[string]*personEntry // lower-cased target name
-	deviceByKey map[directory.DeviceType]map[string]*deviceEntry
-	deviceByOwn map[ownerName]*deviceEntry
-	deviceByID  map[uuid.UUID]*deviceEntry // built when first asked for
-	customByKey map[string]*customEntry
-	customByPF  map[personField]*customEntry
+	slots       int32 // people's slots given out
+	devs        *devTable
+	customs     *customTable
+	names       interned // folded device names, custom field keys
 	groups      map[uuid.UUID]*directory.Group
 	groupByKey  map[string]*directory.Group
 	groupByName map[string]*directory.Group
@@ -47,36 +46,11 @@ type personEntry struct {
 	key, name   string      // external key; target name as stored
 	supervisors []uuid.UUID // nil when none
 	fp          uint64      // personPrint of every other field
+	slot        int32       // the person's number in this job, for devices and values
 	passwordSet bool
 	existed     bool // the person was in the company before the job
 	written     bool // a person new in this job, already sent to the store
 	applied     bool // a row of this job for the person succeeded
-}
-
-// deviceEntry is what a job keeps of a device.
-type deviceEntry struct {
-	id, owner    uuid.UUID
-	key, name    string
-	typ          directory.DeviceType
-	order, delay int
-	fp           uint64 // devicePrint of the whole device
-}
-
-// customEntry is what a job keeps of a custom value.
-type customEntry struct {
-	id, person uuid.UUID
-	key, field string
-	fp         uint64 // customPrint of the whole value
-}
-
-type ownerName struct {
-	owner uuid.UUID
-	name  string // lower-cased
-}
-
-type personField struct {
-	person uuid.UUID
-	field  string
 }
 
 type groupName struct {
@@ -98,14 +72,10 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
 		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
 		personByID:  make(map[string]*personEntry, n.people),
-		deviceByKey: map[directory.DeviceType]map[string]*deviceEntry{}, deviceByOwn: map[ownerName]*deviceEntry{},
-		customByKey: map[string]*customEntry{}, customByPF: map[personField]*customEntry{},
+		devs: newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
-	}
-	for _, t := range directory.DeviceTypes {
-		x.deviceByKey[t] = map[string]*deviceEntry{}
 	}
 	// The store's rows are read on this goroutine and indexed on
 	// another, in batches: reading (the store's driver) and indexing
@@ -145,7 +115,7 @@ func (x *index) loadDevices(v directory.View, n int) error {
 	first := true
 	return inBackground(v.Devices, func(d *directory.Device) {
 		if first {
-			x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n), false
+			x.devs, first = newDevTable(n), false
 		}
 		x.putDevice(nil, d)
 	})
@@ -153,19 +123,18 @@ func (x *index) loadDevices(v directory.View, n int) error {
 
 // keepDevices drops every device entry but those keep wants.
 func (x *index) keepDevices(keep func(*deviceEntry) bool) {
-	own := map[ownerName]*deviceEntry{}
-	for k, e := range x.deviceByOwn {
-		if keep(e) {
-			own[k] = e
+	old := x.devs
+	kept := make([]bool, len(old.e))
+	n := 0
+	for i := range old.e {
+		if kept[i] = !old.e[i].dead && keep(&old.e[i]); kept[i] {
+			n++
 		}
 	}
-	x.deviceByOwn, x.deviceByID = own, nil
-	for t := range x.deviceByKey {
-		x.deviceByKey[t] = map[string]*deviceEntry{}
-	}
-	for _, e := range own {
-		if e.key != "" {
-			x.deviceByKey[e.typ][e.key] = e
+	x.devs = newDevTable(n)
+	for i := range old.e {
+		if e := &old.e[i]; kept[i] {
+			x.addDevice(*e, old.keys.get(e.key))
 		}
 	}
 }
@@ -176,24 +145,27 @@ func (x *index) loadCustoms(v directory.View, n int) error {
 	first := true
 	return inBackground(v.CustomValues, func(c *directory.CustomValue) {
 		if first {
-			x.customByKey, x.customByPF, first = make(map[string]*customEntry, n), make(map[personField]*customEntry, n), false
+			x.customs, first = newCustomTable(n), false
 		}
 		x.putCustom(nil, c)
 	})
 }
 
 func (x *index) keepCustoms(keep func(*customEntry) bool) {
-	byPF := map[personField]*customEntry{}
-	byKey := map[string]*customEntry{}
-	for k, e := range x.customByPF {
-		if keep(e) {
-			byPF[k] = e
-			if e.key != "" {
-				byKey[e.key] = e
-			}
+	old := x.customs
+	kept := make([]bool, len(old.e))
+	n := 0
+	for i := range old.e {
+		if kept[i] = !old.e[i].dead && keep(&old.e[i]); kept[i] {
+			n++
 		}
 	}
-	x.customByPF, x.customByKey = byPF, byKey
+	x.customs = newCustomTable(n)
+	for i := range old.e {
+		if e := &old.e[i]; kept[i] {
+			x.addCustom(*e, old.keys.get(e.key))
+		}
+	}
 }
 
 // inBackground reads objects with read on this goroutine and indexes them
@@ -349,7 +321,8 @@ func (x *index) dropSite(s *directory.Site) {
 
 func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *personEntry {
 	if e == nil {
-		e = &personEntry{id: p.ID}
+		e = &personEntry{id: p.ID, slot: x.slots}
+		x.slots++
 		x.people[p.ID] = e
 	} else {
 		if e.key != p.ExternalKey {
@@ -382,69 +355,223 @@ func (x *index) dropPerson(e *personEntry) {
 	delete(x.personByID, fold(e.name))
 }
 
-func (x *index) putDevice(e *deviceEntry, d *directory.Device) *deviceEntry {
+// slotOf returns the slot of the person with the ID, -1 for none.
+func (x *index) slotOf(id uuid.UUID) int32 {
+	if p := x.people[id]; p != nil {
+		return p.slot
+	}
+	return -1
+}
+
+// deviceByKey returns the company's device of the type with the key, or nil.
+func (x *index) deviceByKey(t directory.DeviceType, key string) *deviceEntry {
+	if key == "" {
+		return nil
+	}
+	if i := x.devs.byKey.find(typeIndex(t), key); i >= 0 {
+		return &x.devs.e[i]
+	}
+	return nil
+}
+
+// deviceByOwn returns the owner's device with the name (any case), or nil.
+func (x *index) deviceByOwn(owner *personEntry, name string) *deviceEntry {
+	n, ok := x.names.lookup(fold(name))
+	if !ok {
+		return nil
+	}
+	if i, ok := x.devs.byOwn[ownKey(owner.slot, n)]; ok {
+		return &x.devs.e[i]
+	}
+	return nil
+}
+
+func (x *index) deviceKey(e *deviceEntry) string  { return x.devs.keys.get(e.key) }
+func (x *index) deviceName(e *deviceEntry) string { return x.names.strs[e.name] } // folded
+
+// addDevice appends an entry (with key) to the device table.
+func (x *index) addDevice(e deviceEntry, key string) {
+	t := x.devs
+	i := int32(len(t.e))
+	e.key = t.keys.put(key)
+	t.e = append(t.e, e)
+	if key != "" {
+		t.byKey.add(i, e.typ, key)
+	}
+	t.byOwn[ownKey(e.owner, e.name)] = i
+	if t.byID != nil {
+		t.byID[e.id] = i
+	}
+}
+
+// putDevice records a device the company has: e is its entry, nil for one
+// not yet in the index (loading).
+func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
+	n := deviceEntry{id: d.ID, fp: devicePrint(d), owner: x.slotOf(d.OwnerID), name: x.names.id(fold(d.Name)),
+		order: int32(d.Order), delay: int32(d.Delay), typ: typeIndex(d.Type)}
 	if e == nil {
-		e = &deviceEntry{id: d.ID}
-		if x.deviceByID != nil {
-			x.deviceByID[d.ID] = e
+		x.addDevice(n, d.ExternalKey)
+		return
+	}
+	t := x.devs
+	i := x.deviceSlot(e)
+	if old := x.deviceKey(e); old != d.ExternalKey || e.typ != n.typ {
+		if old != "" {
+			t.byKey.remove(i, e.typ, old)
+		}
+		n.key = t.keys.put(d.ExternalKey)
+		if d.ExternalKey != "" {
+			t.byKey.add(i, n.typ, d.ExternalKey)
 		}
 	} else {
-		if x.deviceByKey[e.typ][e.key] == e {
-			delete(x.deviceByKey[e.typ], e.key)
-		}
-		delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
+		n.key = e.key
 	}
-	e.owner, e.key, e.name, e.typ, e.order, e.delay, e.fp = d.OwnerID, d.ExternalKey, d.Name, d.Type, d.Order, d.Delay, devicePrint(d)
-	if e.key != "" {
-		x.deviceByKey[e.typ][e.key] = e
+	if k := ownKey(e.owner, e.name); t.byOwn[k] == i {
+		delete(t.byOwn, k)
 	}
-	x.deviceByOwn[ownerName{e.owner, fold(e.name)}] = e
-	return e
+	t.byOwn[ownKey(n.owner, n.name)] = i
+	*e = n
+}
+
+// deviceSlot returns the slot of an entry of the table.
+func (x *index) deviceSlot(e *deviceEntry) int32 {
+	if i, ok := x.devs.byOwn[ownKey(e.owner, e.name)]; ok && &x.devs.e[i] == e {
+		return i
+	}
+	return int32(slices.IndexFunc(x.devs.e, func(o deviceEntry) bool { return o.id == e.id }))
 }
 
 func (x *index) dropDevice(e *deviceEntry) {
-	if x.deviceByKey[e.typ][e.key] == e {
-		delete(x.deviceByKey[e.typ], e.key)
+	t := x.devs
+	i := x.deviceSlot(e)
+	if k := x.deviceKey(e); k != "" {
+		t.byKey.remove(i, e.typ, k)
 	}
-	delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
-	if x.deviceByID != nil {
-		delete(x.deviceByID, e.id)
+	if k := ownKey(e.owner, e.name); t.byOwn[k] == i {
+		delete(t.byOwn, k)
 	}
+	if t.byID != nil {
+		delete(t.byID, e.id)
+	}
+	e.dead = true
 }
 
 // device returns the device with the ID, or nil.
 func (x *index) device(id uuid.UUID) *deviceEntry {
-	if x.deviceByID == nil {
-		x.deviceByID = make(map[uuid.UUID]*deviceEntry, len(x.deviceByOwn))
-		for _, e := range x.deviceByOwn {
-			x.deviceByID[e.id] = e
+	t := x.devs
+	if t.byID == nil {
+		t.byID = make(map[uuid.UUID]int32, len(t.e))
+		for i := range t.e {
+			if !t.e[i].dead {
+				t.byID[t.e[i].id] = int32(i)
+			}
 		}
 	}
-	return x.deviceByID[id]
+	if i, ok := t.byID[id]; ok {
+		return &t.e[i]
+	}
+	return nil
 }
 
-func (x *index) putCustom(e *customEntry, c *directory.CustomValue) *customEntry {
-	if e == nil {
-		e = &customEntry{id: c.ID}
-	} else {
-		if x.customByKey[e.key] == e {
-			delete(x.customByKey, e.key)
+// eachDevice calls fn for every device of the type with an external key.
+func (x *index) eachDevice(typ directory.DeviceType, fn func(e *deviceEntry, key string)) {
+	ti := typeIndex(typ)
+	for i := range x.devs.e {
+		if e := &x.devs.e[i]; !e.dead && e.typ == ti && e.key.n != 0 {
+			fn(e, x.deviceKey(e))
 		}
-		delete(x.customByPF, personField{e.person, e.field})
 	}
-	e.person, e.key, e.field, e.fp = c.PersonID, c.ExternalKey, c.FieldKey, customPrint(c)
-	if e.key != "" {
-		x.customByKey[e.key] = e
+}
+
+// customByKey returns the company's custom value with the key, or nil.
+func (x *index) customByKey(key string) *customEntry {
+	if key == "" {
+		return nil
 	}
-	x.customByPF[personField{e.person, e.field}] = e
-	return e
+	if i := x.customs.byKey.find(0, key); i >= 0 {
+		return &x.customs.e[i]
+	}
+	return nil
+}
+
+// customByPF returns the person's value of the field, or nil.
+func (x *index) customByPF(person *personEntry, field string) *customEntry {
+	f, ok := x.names.lookup(field)
+	if !ok {
+		return nil
+	}
+	if i, ok := x.customs.byPF[ownKey(person.slot, f)]; ok {
+		return &x.customs.e[i]
+	}
+	return nil
+}
+
+func (x *index) customKey(e *customEntry) string { return x.customs.keys.get(e.key) }
+
+func (x *index) addCustom(e customEntry, key string) {
+	t := x.customs
+	i := int32(len(t.e))
+	e.key = t.keys.put(key)
+	t.e = append(t.e, e)
+	if key != "" {
+		t.byKey.add(i, 0, key)
+	}
+	t.byPF[ownKey(e.person, e.field)] = i
+}
+
+func (x *index) customSlot(e *customEntry) int32 {
+	if i, ok := x.customs.byPF[ownKey(e.person, e.field)]; ok && &x.customs.e[i] == e {
+		return i
+	}
+	return int32(slices.IndexFunc(x.customs.e, func(o customEntry) bool { return o.id == e.id }))
+}
+
+// putCustom is putDevice for custom values.
+func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
+	n := customEntry{id: c.ID, fp: customPrint(c), person: x.slotOf(c.PersonID), field: x.names.id(c.FieldKey)}
+	if e == nil {
+		x.addCustom(n, c.ExternalKey)
+		return
+	}
+	t := x.customs
+	i := x.customSlot(e)
+	if old := x.customKey(e); old != c.ExternalKey {
+		if old != "" {
+			t.byKey.remove(i, 0, old)
+		}
+		n.key = t.keys.put(c.ExternalKey)
+		if c.ExternalKey != "" {
+			t.byKey.add(i, 0, c.ExternalKey)
+		}
+	} else {
+		n.key = e.key
+	}
+	if k := ownKey(e.person, e.field); t.byPF[k] == i {
+		delete(t.byPF, k)
+	}
+	t.byPF[ownKey(n.person, n.field)] = i
+	*e = n
 }
 
 func (x *index) dropCustom(e *customEntry) {
-	if x.customByKey[e.key] == e {
-		delete(x.customByKey, e.key)
+	t := x.customs
+	i := x.customSlot(e)
+	if k := x.customKey(e); k != "" {
+		t.byKey.remove(i, 0, k)
 	}
-	delete(x.customByPF, personField{e.person, e.field})
+	if k := ownKey(e.person, e.field); t.byPF[k] == i {
+		delete(t.byPF, k)
+	}
+	e.dead = true
+}
+
+// eachCustom calls fn for every custom value with an external key.
+func (x *index) eachCustom(fn func(e *customEntry, key string)) {
+	for i := range x.customs.e {
+		if e := &x.customs.e[i]; !e.dead && e.key.n != 0 {
+			fn(e, x.customKey(e))
+		}
+	}
 }
 
 func (x *index) putGroup(g *directory.Group) {
@@ -524,7 +651,7 @@ func (x *index) externalKeyOf(m *directory.Member) string {
 		}
 	case directory.MemberDevice:
 		if d := x.device(m.MemberID); d != nil {
-			return d.key
+			return x.deviceKey(d)
 		}
 	}
 	return ""

@@ -84,18 +84,18 @@ func (r *run) removeByKey(l *archive.Layout, key string, done func(string), fail
 		r.x.dropPerson(p)
 		r.dels.people = append(r.dels.people, p.id)
 	case l.DeviceType != "":
-		d := r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key]
+		d := r.x.deviceByKey(directory.DeviceType(l.DeviceType), key)
 		if d == nil {
 			return false
 		}
-		if r.ignore[fold(d.name)] {
+		if r.ignore[r.x.deviceName(d)] {
 			done(Ignored)
 			return true
 		}
 		r.x.dropDevice(d)
 		r.dels.devices = append(r.dels.devices, d.id)
 	case l.Name == archive.FileCustomValues:
-		c := r.x.customByKey[key]
+		c := r.x.customByKey(key)
 		if c == nil {
 			return false
 		}
@@ -140,13 +140,17 @@ func (r *run) mirror() error {
 				}
 			}
 		case l.DeviceType != "":
-			for k, d := range r.x.deviceByKey[directory.DeviceType(l.DeviceType)] {
-				if !r.named.has(l.Name, k) && !r.ignore[fold(d.name)] {
+			r.x.eachDevice(directory.DeviceType(l.DeviceType), func(d *deviceEntry, k string) {
+				if !r.named.has(l.Name, k) && !r.ignore[r.x.deviceName(d)] {
 					keys = append(keys, k)
 				}
-			}
+			})
 		case l.Name == archive.FileCustomValues:
-			keys = unnamed(r.x.customByKey, r.named, l.Name)
+			r.x.eachCustom(func(_ *customEntry, k string) {
+				if !r.named.has(l.Name, k) {
+					keys = append(keys, k)
+				}
+			})
 		case l.Name == archive.FileGroups:
 			keys = unnamed(r.x.groupByKey, r.named, l.Name)
 		case l.Name == archive.FileTeams:

@@ -201,7 +201,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 				file = dl.Name
 			}
 		}
-		if d := r.x.deviceByKey[sub][memberKey]; d != nil {
+		if d := r.x.deviceByKey(sub, memberKey); d != nil {
 			id = d.id
 		} else if newID, ok := r.newDevices[sub][memberKey]; ok {
 			id = newID

@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestKeyIndexCollisions forces every key onto a few hashes: look-ups must
+// still find exactly the object with the key, through removals and re-adds.
+func TestKeyIndexCollisions(t *testing.T) {
+	var arena keyArena
+	var refs []keyRef
+	var kinds []uint8
+	k := newKeyIndex(0, func(i int32, kind uint8, key string) bool { return kinds[i] == kind && arena.is(refs[i], key) })
+	k.hashOf = func(kind uint8, key string) uint64 { return uint64(len(key) % 3) }
+	want := map[kindKey]int32{}
+	for i := range 300 {
+		key := fmt.Sprintf("k%d", i/2)
+		kind := uint8(i % 2)
+		refs, kinds = append(refs, arena.put(key)), append(kinds, kind)
+		k.add(int32(i), kind, key)
+		want[kindKey{kind, key}] = int32(i)
+	}
+	check := func() {
+		t.Helper()
+		for kk, i := range want {
+			if got := k.find(kk.kind, kk.key); got != i {
+				t.Fatalf("find(%d, %q) = %d, want %d", kk.kind, kk.key, got, i)
+			}
+		}
+		if got := k.find(0, "absent"); got != -1 {
+			t.Fatalf("find(absent) = %d", got)
+		}
+	}
+	check()
+	for kk, i := range want {
+		if i%3 == 0 {
+			k.remove(i, kk.kind, kk.key)
+			delete(want, kk)
+			if got := k.find(kk.kind, kk.key); got != -1 {
+				t.Fatalf("removed %q still found at %d", kk.key, got)
+			}
+		}
+	}
+	check()
+	for i := 300; i < 330; i++ {
+		key := fmt.Sprintf("new%d", i)
+		refs, kinds = append(refs, arena.put(key)), append(kinds, 1)
+		k.add(int32(i), 1, key)
+		want[kindKey{1, key}] = int32(i)
+	}
+	check()
+}
+
+func TestKeyArena(t *testing.T) {
+	var a keyArena
+	long := strings.Repeat("x", arenaChunk/64+1)
+	keys := []string{"", "a", long, "bc"}
+	for i := range 100_000 {
+		keys = append(keys, fmt.Sprintf("key-%08d", i))
+	}
+	refs := make([]keyRef, len(keys))
+	for i, s := range keys {
+		refs[i] = a.put(s)
+	}
+	for i, s := range keys {
+		if got := a.get(refs[i]); got != s || !a.is(refs[i], s) || a.is(refs[i], s+"!") {
+			t.Fatalf("key %d: got %.20q, want %.20q", i, got, s)
+		}
+	}
+	if len(a.chunks) < 2 {
+		t.Fatalf("%d chunks: the test should cross a chunk", len(a.chunks))
+	}
+}
