@@ -27,7 +27,7 @@ type index struct {
 	people      map[uuid.UUID]*personEntry
 	personByKey map[string]*personEntry
 	personByID  map[string]*personEntry // lower-cased target name
-	slots       int32 // people's slots given out
+	slots       int32                   // people's slots given out
 	devs        *devTable
 	customs     *customTable
 	names       interned // folded device names, custom field keys
@@ -71,8 +71,8 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	x := &index{
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
 		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
-		personByID:  make(map[string]*personEntry, n.people),
-		devs: newDevTable(0), customs: newCustomTable(0),
+		personByID: make(map[string]*personEntry, n.people),
+		devs:       newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
