@@ -303,8 +303,12 @@ func customPrint(o *directory.CustomValue) uint64 {
 
 func (x *index) putSite(s *directory.Site) {
 	if old := x.sites[s.ID]; old != nil {
-		delete(x.siteByKey, old.ExternalKey)
-		delete(x.siteByName, fold(old.Name))
+		if x.siteByKey[old.ExternalKey] == old {
+			delete(x.siteByKey, old.ExternalKey)
+		}
+		if x.siteByName[fold(old.Name)] == old { // a swap may have given it to another
+			delete(x.siteByName, fold(old.Name))
+		}
 	}
 	x.sites[s.ID] = s
 	if s.ExternalKey != "" {
@@ -325,10 +329,10 @@ func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *perso
 		x.slots++
 		x.people[p.ID] = e
 	} else {
-		if e.key != p.ExternalKey {
+		if e.key != p.ExternalKey && x.personByKey[e.key] == e {
 			delete(x.personByKey, e.key)
 		}
-		if old := fold(e.name); old != fold(p.TargetName) {
+		if old := fold(e.name); old != fold(p.TargetName) && x.personByID[old] == e { // a swap may have given it to another
 			delete(x.personByID, old)
 		}
 	}
@@ -576,8 +580,12 @@ func (x *index) eachCustom(fn func(e *customEntry, key string)) {
 
 func (x *index) putGroup(g *directory.Group) {
 	if old := x.groups[g.ID]; old != nil {
-		delete(x.groupByKey, old.ExternalKey)
-		delete(x.groupByName, fold(old.TargetName))
+		if x.groupByKey[old.ExternalKey] == old {
+			delete(x.groupByKey, old.ExternalKey)
+		}
+		if x.groupByName[fold(old.TargetName)] == old { // a swap may have given it to another
+			delete(x.groupByName, fold(old.TargetName))
+		}
 	}
 	x.groups[g.ID] = g
 	if g.ExternalKey != "" {
@@ -600,8 +608,12 @@ func (x *index) dropGroup(g *directory.Group) {
 
 func (x *index) putShift(s *directory.Shift) {
 	if old := x.shifts[s.ID]; old != nil {
-		delete(x.shiftByKey, old.ExternalKey)
-		delete(x.shiftByName, groupName{old.GroupID, fold(old.Name)})
+		if x.shiftByKey[old.ExternalKey] == old {
+			delete(x.shiftByKey, old.ExternalKey)
+		}
+		if k := (groupName{old.GroupID, fold(old.Name)}); x.shiftByName[k] == old {
+			delete(x.shiftByName, k)
+		}
 	}
 	x.shifts[s.ID] = s
 	if s.ExternalKey != "" {
