@@ -174,6 +174,7 @@ type deviceEntry struct {
 	owner        int32  // the owner's slot in the index
 	name         uint32 // folded name, interned
 	order, delay int32
+	slot         int32 // the entry's index in its table
 	typ          uint8 // index in directory.DeviceTypes
 	dead         bool
 }
@@ -206,6 +207,7 @@ type customEntry struct {
 	key    keyRef
 	person int32  // the person's slot in the index
 	field  uint32 // interned
+	slot   int32  // the entry's index in its table
 	dead   bool
 }
 

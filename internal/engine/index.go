@@ -397,7 +397,7 @@ func (x *index) deviceName(e *deviceEntry) string { return x.names.strs[e.name] 
 func (x *index) addDevice(e deviceEntry, key string) {
 	t := x.devs
 	i := int32(len(t.e))
-	e.key = t.keys.put(key)
+	e.key, e.slot = t.keys.put(key), i
 	t.e = append(t.e, e)
 	if key != "" {
 		t.byKey.add(i, e.typ, key)
@@ -418,7 +418,7 @@ func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
 		return
 	}
 	t := x.devs
-	i := x.deviceSlot(e)
+	i := e.slot
 	if old := x.deviceKey(e); old != d.ExternalKey || e.typ != n.typ {
 		if old != "" {
 			t.byKey.remove(i, e.typ, old)
@@ -434,20 +434,13 @@ func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
 		delete(t.byOwn, k)
 	}
 	t.byOwn[ownKey(n.owner, n.name)] = i
+	n.slot = i
 	*e = n
-}
-
-// deviceSlot returns the slot of an entry of the table.
-func (x *index) deviceSlot(e *deviceEntry) int32 {
-	if i, ok := x.devs.byOwn[ownKey(e.owner, e.name)]; ok && &x.devs.e[i] == e {
-		return i
-	}
-	return int32(slices.IndexFunc(x.devs.e, func(o deviceEntry) bool { return o.id == e.id }))
 }
 
 func (x *index) dropDevice(e *deviceEntry) {
 	t := x.devs
-	i := x.deviceSlot(e)
+	i := e.slot
 	if k := x.deviceKey(e); k != "" {
 		t.byKey.remove(i, e.typ, k)
 	}
@@ -515,19 +508,12 @@ func (x *index) customKey(e *customEntry) string { return x.customs.keys.get(e.k
 func (x *index) addCustom(e customEntry, key string) {
 	t := x.customs
 	i := int32(len(t.e))
-	e.key = t.keys.put(key)
+	e.key, e.slot = t.keys.put(key), i
 	t.e = append(t.e, e)
 	if key != "" {
 		t.byKey.add(i, 0, key)
 	}
 	t.byPF[ownKey(e.person, e.field)] = i
-}
-
-func (x *index) customSlot(e *customEntry) int32 {
-	if i, ok := x.customs.byPF[ownKey(e.person, e.field)]; ok && &x.customs.e[i] == e {
-		return i
-	}
-	return int32(slices.IndexFunc(x.customs.e, func(o customEntry) bool { return o.id == e.id }))
 }
 
 // putCustom is putDevice for custom values.
@@ -538,7 +524,7 @@ func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
 		return
 	}
 	t := x.customs
-	i := x.customSlot(e)
+	i := e.slot
 	if old := x.customKey(e); old != c.ExternalKey {
 		if old != "" {
 			t.byKey.remove(i, 0, old)
@@ -554,12 +540,13 @@ func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
 		delete(t.byPF, k)
 	}
 	t.byPF[ownKey(n.person, n.field)] = i
+	n.slot = i
 	*e = n
 }
 
 func (x *index) dropCustom(e *customEntry) {
 	t := x.customs
-	i := x.customSlot(e)
+	i := e.slot
 	if k := x.customKey(e); k != "" {
 		t.byKey.remove(i, 0, k)
 	}
