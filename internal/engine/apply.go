@@ -69,8 +69,8 @@ func (r *run) keepDevices() error {
 		case r.deviceMembers[t][key]:
 			return true
 		case r.man.Mirror:
-			file, ok := files[t]
-			return ok && !r.named.has(file, key)
+			_, ok := files[t]
+			return ok && !e.named
 		}
 		return removals[files[t]][key]
 	})
@@ -87,7 +87,7 @@ func (r *run) keepCustoms() error {
 		}
 		key := r.x.customKey(e)
 		if r.man.Mirror {
-			return !r.named.has(archive.FileCustomValues, key)
+			return !e.named
 		}
 		return removals[key]
 	})
@@ -385,7 +385,7 @@ func (r *run) people() error {
 					return nil
 				default:
 					cur, outcome = byName, Adopted
-					r.adopt(l, key)
+					cur.named = true // mirror spares it
 				}
 			}
 			pp := pendingPerson{line: int32(line)}
@@ -601,7 +601,7 @@ func (r *run) devices(l *archive.Layout) error {
 					return nil
 				default:
 					cur, outcome = byName, Adopted
-					r.adopt(l, key)
+					cur.named = true // mirror spares it
 				}
 			}
 			if cur != nil && cur.owner != owner.slot {

@@ -177,6 +177,7 @@ type deviceEntry struct {
 	slot         int32 // the entry's index in its table
 	typ          uint8 // index in directory.DeviceTypes
 	dead         bool
+	named        bool // a row of this archive named its key (mirror spares it)
 }
 
 func (e *deviceEntry) deviceType() directory.DeviceType { return directory.DeviceTypes[e.typ] }
@@ -209,6 +210,7 @@ type customEntry struct {
 	field  uint32 // interned
 	slot   int32  // the entry's index in its table
 	dead   bool
+	named  bool // a row of this archive named its key (mirror spares it)
 }
 
 type customTable struct {

@@ -51,6 +51,7 @@ type personEntry struct {
 	existed     bool // the person was in the company before the job
 	written     bool // a person new in this job, already sent to the store
 	applied     bool // a row of this job for the person succeeded
+	named       bool // a row of this archive named the person's key (mirror spares them)
 }
 
 type groupName struct {
@@ -434,7 +435,7 @@ func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
 		delete(t.byOwn, k)
 	}
 	t.byOwn[ownKey(n.owner, n.name)] = i
-	n.slot = i
+	n.slot, n.named = i, e.named
 	*e = n
 }
 
@@ -540,7 +541,7 @@ func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
 		delete(t.byPF, k)
 	}
 	t.byPF[ownKey(n.person, n.field)] = i
-	n.slot = i
+	n.slot, n.named = i, e.named
 	*e = n
 }
 

@@ -135,19 +135,19 @@ func (r *run) mirror() error {
 			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
 			for k, p := range r.x.personByKey {
-				if p.existed && !r.named.has(l.Name, k) { // new people are named
+				if p.existed && !p.named { // new people are spared
 					keys = append(keys, k)
 				}
 			}
 		case l.DeviceType != "":
 			r.x.eachDevice(directory.DeviceType(l.DeviceType), func(d *deviceEntry, k string) {
-				if !r.named.has(l.Name, k) && !r.ignore[r.x.deviceName(d)] {
+				if !d.named && !r.ignore[r.x.deviceName(d)] {
 					keys = append(keys, k)
 				}
 			})
 		case l.Name == archive.FileCustomValues:
-			r.x.eachCustom(func(_ *customEntry, k string) {
-				if !r.named.has(l.Name, k) {
+			r.x.eachCustom(func(c *customEntry, k string) {
+				if !c.named {
 					keys = append(keys, k)
 				}
 			})
