@@ -74,26 +74,139 @@ func (a *keyArena) get(ref keyRef) string {
 	return string(a.chunks[c][off : off+ref.n])
 }
 
-// keyIndex finds slots by (kind, external key) through 64-bit hashes of
-// the key. The hash is only a shortcut: a hit is checked against the key
-// itself (is), and the rare object whose hash another object already held
-// when it came is kept by its full key in side.
+// slotTable is an open-addressing hash table of slots (int32 indexes into
+// an entries slice), 8 bytes a cell: the high half of the hash as a tag
+// and the slot. It keeps no keys: hashOf and the match functions look at
+// the entries, so a hit is exact however hashes collide. A Go map of the
+// same costs 3–4 times as much.
+type slotTable struct {
+	cells  []uint64 // tag<<32 | slot+1; 0 empty; tomb deleted
+	mask   uint64
+	used   int // cells not empty (live or deleted)
+	hashOf func(slot int32) uint64
+}
+
+const tomb = uint64(1)<<32 - 1
+
+func newSlotTable(n int, hashOf func(int32) uint64) slotTable {
+	size := 16
+	for size*3 < n*4 { // load at most 3/4
+		size *= 2
+	}
+	return slotTable{cells: make([]uint64, size), mask: uint64(size - 1), hashOf: hashOf}
+}
+
+func cell(h uint64, slot int32) uint64 { return h&^(1<<32-1) | uint64(slot) + 1 }
+
+// find returns the slot whose entry match accepts among those stored
+// under h, or -1.
+func (t *slotTable) find(h uint64, match func(int32) bool) int32 {
+	tag := h &^ (1<<32 - 1)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		c := t.cells[i]
+		switch {
+		case c == 0:
+			return -1
+		case c != tomb && c&^(1<<32-1) == tag:
+			if s := int32(c&(1<<32-1)) - 1; match(s) {
+				return s
+			}
+		}
+	}
+}
+
+// set stores slot under h, in place of a slot whose entry match accepts
+// (an equal key) if there is one.
+func (t *slotTable) set(h uint64, slot int32, match func(int32) bool) {
+	tag := h &^ (1<<32 - 1)
+	free := int64(-1)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		c := t.cells[i]
+		switch {
+		case c == 0:
+			if free < 0 {
+				free = int64(i)
+				t.used++
+			}
+			t.cells[free] = cell(h, slot)
+			if t.used*4 > len(t.cells)*3 {
+				t.grow()
+			}
+			return
+		case c == tomb:
+			if free < 0 {
+				free = int64(i)
+			}
+		case c&^(1<<32-1) == tag && match(int32(c&(1<<32-1))-1):
+			t.cells[i] = cell(h, slot)
+			return
+		}
+	}
+}
+
+// del removes slot from under h, if it is there.
+func (t *slotTable) del(h uint64, slot int32) {
+	want := cell(h, slot)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch c := t.cells[i]; c {
+		case 0:
+			return
+		case want:
+			t.cells[i] = tomb
+			return
+		}
+	}
+}
+
+func (t *slotTable) grow() {
+	old := t.cells
+	live := 0
+	for _, c := range old {
+		if c != 0 && c != tomb {
+			live++
+		}
+	}
+	*t = newSlotTable(live*2, t.hashOf)
+	for _, c := range old {
+		if c == 0 || c == tomb {
+			continue
+		}
+		s := int32(c&(1<<32-1)) - 1
+		h := t.hashOf(s)
+		for i := h & t.mask; ; i = (i + 1) & t.mask {
+			if t.cells[i] == 0 {
+				t.cells[i] = cell(h, s)
+				t.used++
+				break
+			}
+		}
+	}
+}
+
+// mix spreads a 64-bit key over a hash (splitmix64's finalizer).
+func mix(k uint64) uint64 {
+	k ^= k >> 30
+	k *= 0xbf58476d1ce4e5b9
+	k ^= k >> 27
+	k *= 0x94d049bb133111eb
+	return k ^ k>>31
+}
+
+// keyIndex finds slots by (kind, external key); the keys themselves stay
+// in the entries' arena (is and keyOf look at them).
 type keyIndex struct {
-	seed maphash.Seed
-	main map[uint64]int32
-	side map[kindKey]int32
-	is   func(slot int32, kind uint8, key string) bool
+	seed  maphash.Seed
+	t     slotTable
+	is    func(slot int32, kind uint8, key string) bool
+	keyOf func(slot int32) (uint8, string)
 	// hashOf, when set, replaces the hash (tests force collisions).
 	hashOf func(kind uint8, key string) uint64
 }
 
-type kindKey struct {
-	kind uint8
-	key  string
-}
-
-func newKeyIndex(n int, is func(int32, uint8, string) bool) keyIndex {
-	return keyIndex{seed: maphash.MakeSeed(), main: make(map[uint64]int32, n), is: is}
+func newKeyIndex(n int, is func(int32, uint8, string) bool, keyOf func(int32) (uint8, string)) *keyIndex {
+	k := &keyIndex{seed: maphash.MakeSeed(), is: is, keyOf: keyOf}
+	k.t = newSlotTable(n, func(s int32) uint64 { return k.hash(k.keyOf(s)) })
+	return k
 }
 
 func (k *keyIndex) hash(kind uint8, key string) uint64 {
@@ -105,37 +218,37 @@ func (k *keyIndex) hash(kind uint8, key string) uint64 {
 
 // find returns the slot of the key, or -1.
 func (k *keyIndex) find(kind uint8, key string) int32 {
-	if i, ok := k.main[k.hash(kind, key)]; ok && k.is(i, kind, key) {
-		return i
-	}
-	if i, ok := k.side[kindKey{kind, key}]; ok {
-		return i
-	}
-	return -1
+	return k.t.find(k.hash(kind, key), func(s int32) bool { return k.is(s, kind, key) })
 }
 
 func (k *keyIndex) add(slot int32, kind uint8, key string) {
-	h := k.hash(kind, key)
-	if i, ok := k.main[h]; ok && i != slot {
-		if k.side == nil {
-			k.side = map[kindKey]int32{}
-		}
-		k.side[kindKey{kind, key}] = slot
-		return
-	}
-	k.main[h] = slot
+	k.t.set(k.hash(kind, key), slot, func(s int32) bool { return k.is(s, kind, key) })
 }
 
-func (k *keyIndex) remove(slot int32, kind uint8, key string) {
-	h := k.hash(kind, key)
-	if i, ok := k.main[h]; ok && i == slot {
-		delete(k.main, h)
-		return
-	}
-	if i, ok := k.side[kindKey{kind, key}]; ok && i == slot {
-		delete(k.side, kindKey{kind, key})
-	}
+func (k *keyIndex) remove(slot int32, kind uint8, key string) { k.t.del(k.hash(kind, key), slot) }
+
+// ownIndex finds slots by an exact 64-bit key (owner and name, person and
+// field).
+type ownIndex struct {
+	t     slotTable
+	keyOf func(slot int32) uint64
 }
+
+func newOwnIndex(n int, keyOf func(int32) uint64) *ownIndex {
+	return &ownIndex{t: newSlotTable(n, func(s int32) uint64 { return mix(keyOf(s)) }), keyOf: keyOf}
+}
+
+func (o *ownIndex) find(k uint64) int32 {
+	return o.t.find(mix(k), func(s int32) bool { return o.keyOf(s) == k })
+}
+
+func (o *ownIndex) set(k uint64, slot int32) {
+	o.t.set(mix(k), slot, func(s int32) bool { return o.keyOf(s) == k })
+}
+
+// del removes slot from under k if it is there (a swap may have given k
+// to another slot).
+func (o *ownIndex) del(k uint64, slot int32) { o.t.del(mix(k), slot) }
 
 // interned numbers the few distinct device names (folded) and custom
 // field keys.
@@ -186,16 +299,17 @@ func (e *deviceEntry) deviceType() directory.DeviceType { return directory.Devic
 type devTable struct {
 	e     []deviceEntry
 	keys  keyArena
-	byKey keyIndex
-	byOwn map[uint64]int32 // owner slot << 32 | folded name
+	byKey *keyIndex
+	byOwn *ownIndex // owner slot << 32 | folded name
 	byID  map[uuid.UUID]int32
 }
 
 func newDevTable(n int) *devTable {
-	t := &devTable{e: make([]deviceEntry, 0, n), byOwn: make(map[uint64]int32, n)}
+	t := &devTable{e: make([]deviceEntry, 0, n)}
 	t.byKey = newKeyIndex(n, func(i int32, kind uint8, key string) bool {
 		return t.e[i].typ == kind && t.keys.is(t.e[i].key, key)
-	})
+	}, func(i int32) (uint8, string) { return t.e[i].typ, t.keys.get(t.e[i].key) })
+	t.byOwn = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].owner, t.e[i].name) })
 	return t
 }
 
@@ -216,12 +330,14 @@ type customEntry struct {
 type customTable struct {
 	e     []customEntry
 	keys  keyArena
-	byKey keyIndex
-	byPF  map[uint64]int32 // person slot << 32 | field
+	byKey *keyIndex
+	byPF  *ownIndex // person slot << 32 | field
 }
 
 func newCustomTable(n int) *customTable {
-	t := &customTable{e: make([]customEntry, 0, n), byPF: make(map[uint64]int32, n)}
-	t.byKey = newKeyIndex(n, func(i int32, _ uint8, key string) bool { return t.keys.is(t.e[i].key, key) })
+	t := &customTable{e: make([]customEntry, 0, n)}
+	t.byKey = newKeyIndex(n, func(i int32, _ uint8, key string) bool { return t.keys.is(t.e[i].key, key) },
+		func(i int32) (uint8, string) { return 0, t.keys.get(t.e[i].key) })
+	t.byPF = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].person, t.e[i].field) })
 	return t
 }

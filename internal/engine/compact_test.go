@@ -7,13 +7,17 @@ import (
 )
 
 // TestKeyIndexCollisions forces every key onto a few hashes: look-ups must
-// still find exactly the object with the key, through removals and re-adds.
+// still find exactly the object with the key, through removals, re-adds
+// and growth.
 func TestKeyIndexCollisions(t *testing.T) {
 	var arena keyArena
 	var refs []keyRef
 	var kinds []uint8
-	k := newKeyIndex(0, func(i int32, kind uint8, key string) bool { return kinds[i] == kind && arena.is(refs[i], key) })
-	k.hashOf = func(kind uint8, key string) uint64 { return uint64(len(key) % 3) }
+	k := newKeyIndex(0, func(i int32, kind uint8, key string) bool { return kinds[i] == kind && arena.is(refs[i], key) },
+		func(i int32) (uint8, string) { return kinds[i], arena.get(refs[i]) })
+	// Three hashes, tags and all: every look-up walks long chains, and
+	// the table grows from 16 cells.
+	k.hashOf = func(kind uint8, key string) uint64 { return uint64(len(key)%3) * 0x100000001 }
 	want := map[kindKey]int32{}
 	for i := range 300 {
 		key := fmt.Sprintf("k%d", i/2)
@@ -53,6 +57,11 @@ func TestKeyIndexCollisions(t *testing.T) {
 	check()
 }
 
+type kindKey struct {
+	kind uint8
+	key  string
+}
+
 func TestKeyArena(t *testing.T) {
 	var a keyArena
 	long := strings.Repeat("x", arenaChunk/64+1)
@@ -71,5 +80,44 @@ func TestKeyArena(t *testing.T) {
 	}
 	if len(a.chunks) < 2 {
 		t.Fatalf("%d chunks: the test should cross a chunk", len(a.chunks))
+	}
+}
+
+func TestOwnIndex(t *testing.T) {
+	keys := map[int32]uint64{}
+	o := newOwnIndex(0, func(s int32) uint64 { return keys[s] })
+	for i := range int32(5000) {
+		keys[i] = ownKey(i/3, uint32(i%3))
+		o.set(keys[i], i)
+	}
+	for i := range int32(5000) {
+		if got := o.find(keys[i]); got != i {
+			t.Fatalf("find %d = %d", i, got)
+		}
+	}
+	// A swap: slot 0 takes slot 1's key, then slot 1 moves to slot 0's old key.
+	k0, k1 := keys[0], keys[1]
+	o.del(k0, 0)
+	keys[0] = k1
+	o.set(k1, 0)
+	o.del(k1, 1) // slot 1 no longer holds k1: nothing happens
+	keys[1] = k0
+	o.set(k0, 1)
+	if o.find(k1) != 0 || o.find(k0) != 1 {
+		t.Fatalf("after the swap: %d %d", o.find(k1), o.find(k0))
+	}
+	for i := range int32(5000) {
+		if i%2 == 0 {
+			o.del(keys[i], i)
+		}
+	}
+	for i := range int32(5000) {
+		want := i
+		if i%2 == 0 {
+			want = -1
+		}
+		if got := o.find(keys[i]); got != want {
+			t.Fatalf("after deletes: find %d = %d, want %d", i, got, want)
+		}
 	}
 }

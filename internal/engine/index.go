@@ -385,7 +385,7 @@ func (x *index) deviceByOwn(owner *personEntry, name string) *deviceEntry {
 	if !ok {
 		return nil
 	}
-	if i, ok := x.devs.byOwn[ownKey(owner.slot, n)]; ok {
+	if i := x.devs.byOwn.find(ownKey(owner.slot, n)); i >= 0 {
 		return &x.devs.e[i]
 	}
 	return nil
@@ -403,7 +403,7 @@ func (x *index) addDevice(e deviceEntry, key string) {
 	if key != "" {
 		t.byKey.add(i, e.typ, key)
 	}
-	t.byOwn[ownKey(e.owner, e.name)] = i
+	t.byOwn.set(ownKey(e.owner, e.name), i)
 	if t.byID != nil {
 		t.byID[e.id] = i
 	}
@@ -420,23 +420,25 @@ func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
 	}
 	t := x.devs
 	i := e.slot
-	if old := x.deviceKey(e); old != d.ExternalKey || e.typ != n.typ {
-		if old != "" {
-			t.byKey.remove(i, e.typ, old)
-		}
+	// Out of the look-ups under the old key and name, the entry changed,
+	// into them under the new: the look-ups read the entries.
+	old := x.deviceKey(e)
+	rekey := old != d.ExternalKey || e.typ != n.typ
+	if rekey && old != "" {
+		t.byKey.remove(i, e.typ, old)
+	}
+	t.byOwn.del(ownKey(e.owner, e.name), i)
+	if rekey {
 		n.key = t.keys.put(d.ExternalKey)
-		if d.ExternalKey != "" {
-			t.byKey.add(i, n.typ, d.ExternalKey)
-		}
 	} else {
 		n.key = e.key
 	}
-	if k := ownKey(e.owner, e.name); t.byOwn[k] == i {
-		delete(t.byOwn, k)
-	}
-	t.byOwn[ownKey(n.owner, n.name)] = i
 	n.slot, n.named = i, e.named
 	*e = n
+	if rekey && d.ExternalKey != "" {
+		t.byKey.add(i, n.typ, d.ExternalKey)
+	}
+	t.byOwn.set(ownKey(n.owner, n.name), i)
 }
 
 func (x *index) dropDevice(e *deviceEntry) {
@@ -445,9 +447,7 @@ func (x *index) dropDevice(e *deviceEntry) {
 	if k := x.deviceKey(e); k != "" {
 		t.byKey.remove(i, e.typ, k)
 	}
-	if k := ownKey(e.owner, e.name); t.byOwn[k] == i {
-		delete(t.byOwn, k)
-	}
+	t.byOwn.del(ownKey(e.owner, e.name), i)
 	if t.byID != nil {
 		delete(t.byID, e.id)
 	}
@@ -498,7 +498,7 @@ func (x *index) customByPF(person *personEntry, field string) *customEntry {
 	if !ok {
 		return nil
 	}
-	if i, ok := x.customs.byPF[ownKey(person.slot, f)]; ok {
+	if i := x.customs.byPF.find(ownKey(person.slot, f)); i >= 0 {
 		return &x.customs.e[i]
 	}
 	return nil
@@ -514,7 +514,7 @@ func (x *index) addCustom(e customEntry, key string) {
 	if key != "" {
 		t.byKey.add(i, 0, key)
 	}
-	t.byPF[ownKey(e.person, e.field)] = i
+	t.byPF.set(ownKey(e.person, e.field), i)
 }
 
 // putCustom is putDevice for custom values.
@@ -526,23 +526,23 @@ func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
 	}
 	t := x.customs
 	i := e.slot
-	if old := x.customKey(e); old != c.ExternalKey {
-		if old != "" {
-			t.byKey.remove(i, 0, old)
-		}
+	old := x.customKey(e)
+	rekey := old != c.ExternalKey
+	if rekey && old != "" {
+		t.byKey.remove(i, 0, old)
+	}
+	t.byPF.del(ownKey(e.person, e.field), i)
+	if rekey {
 		n.key = t.keys.put(c.ExternalKey)
-		if c.ExternalKey != "" {
-			t.byKey.add(i, 0, c.ExternalKey)
-		}
 	} else {
 		n.key = e.key
 	}
-	if k := ownKey(e.person, e.field); t.byPF[k] == i {
-		delete(t.byPF, k)
-	}
-	t.byPF[ownKey(n.person, n.field)] = i
 	n.slot, n.named = i, e.named
 	*e = n
+	if rekey && c.ExternalKey != "" {
+		t.byKey.add(i, 0, c.ExternalKey)
+	}
+	t.byPF.set(ownKey(n.person, n.field), i)
 }
 
 func (x *index) dropCustom(e *customEntry) {
@@ -551,9 +551,7 @@ func (x *index) dropCustom(e *customEntry) {
 	if k := x.customKey(e); k != "" {
 		t.byKey.remove(i, 0, k)
 	}
-	if k := ownKey(e.person, e.field); t.byPF[k] == i {
-		delete(t.byPF, k)
-	}
+	t.byPF.del(ownKey(e.person, e.field), i)
 	e.dead = true
 }
 
