@@ -371,13 +371,13 @@ func (r *run) people() error {
 		line := row.Line
 		var finish func(mode int) error
 		finish = func(mode int) error {
-			cur := r.x.personByKey[key]
+			cur := r.x.personByKey(key)
 			outcome := Updated
-			if byName := r.x.personByID[fold(p.TargetName)]; byName != nil && byName != cur {
+			if byName := r.x.personNamed(p.TargetName); byName != nil && byName != cur {
 				switch {
 				case byName.key != "" && mode == namePass && !byName.applied:
 					waits = append(waits, nameWait{self: some(cur), run: finish,
-						holder: func() any { return some(r.x.personByID[fold(p.TargetName)]) }})
+						holder: func() any { return some(r.x.personNamed(p.TargetName)) }})
 					return nil
 				case byName.key != "" && mode == nameForce: // the holder moves
 				case cur != nil || byName.key != "":
@@ -420,7 +420,7 @@ func (r *run) people() error {
 		slices.SortFunc(pending, func(a, b pendingPerson) int { return int(a.line - b.line) })
 	}
 	err = vacate(r.tx.PutPeople, renamed, func(old string, p *directory.Person) bool {
-		h := r.x.personByID[old]
+		h := r.x.people.findName(old)
 		return h != nil && h.id != p.ID
 	}, func(p *directory.Person) *directory.Person {
 		v := *p
@@ -451,7 +451,7 @@ func (r *run) people() error {
 			supervisors = had
 		default:
 			for _, n := range names {
-				if s := r.x.personByID[fold(n)]; s != nil {
+				if s := r.x.personNamed(n); s != nil {
 					supervisors = append(supervisors, s.id)
 				} else {
 					r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
@@ -504,7 +504,7 @@ func (r *run) people() error {
 // chunk.
 func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Person) error {
 	ready := func(id uuid.UUID) bool {
-		e := r.x.people[id]
+		e := r.x.person(id)
 		return e == nil || e.existed || e.written
 	}
 	hold := func(ps []*directory.Person) []*directory.Person {
@@ -533,7 +533,7 @@ func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Pers
 	}
 	// The store writes a batch's people before their links.
 	for _, p := range ins {
-		r.x.people[p.ID].written = true
+		r.x.person(p.ID).written = true
 	}
 	return r.tx.PutPeople(true, hold(ins))
 }
@@ -576,7 +576,7 @@ func (r *run) devices(l *archive.Layout) error {
 			return nil
 		}
 		userKey := row.Value("USER_KEY")
-		owner := r.x.personByKey[userKey]
+		owner := r.x.personByKey(userKey)
 		if owner == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "owner USER_KEY")
 			r.fail(l, row.Line, key, event, "USER_KEY", userKey, msg)
@@ -646,7 +646,7 @@ func (r *run) devices(l *archive.Layout) error {
 		return err
 	}
 	err = vacate(r.tx.PutDevices, renamed, func(old string, d *directory.Device) bool {
-		h := r.x.deviceByOwn(r.x.people[d.OwnerID], old)
+		h := r.x.deviceByOwn(r.x.person(d.OwnerID), old)
 		return h != nil && h.id != d.ID
 	}, func(d *directory.Device) *directory.Device {
 		v := *d
@@ -670,7 +670,7 @@ func (r *run) customValues() error {
 			return nil
 		}
 		userKey := row.Value("CUSTOM_USER_KEY")
-		person := r.x.personByKey[userKey]
+		person := r.x.personByKey(userKey)
 		if person == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "CUSTOM_USER_KEY")
 			r.fail(l, row.Line, key, event, "CUSTOM_USER_KEY", userKey, msg)
@@ -722,7 +722,7 @@ func (r *run) groups() error {
 			r.fail(l, row.Line, key, "TIMEZONE_NOT_ENABLED", "TIMEZONE", g.TimeZone, "the time zone is not enabled for the company")
 			return nil
 		}
-		if p := r.x.personByID[fold(g.TargetName)]; p != nil {
+		if p := r.x.personNamed(g.TargetName); p != nil {
 			r.fail(l, row.Line, key, "NAME_COLLISION", "GROUP_NAME", g.TargetName, "a person has this USER_ID; people and groups share one name space")
 			return nil
 		}
@@ -744,7 +744,7 @@ func (r *run) groups() error {
 			}
 		}
 		for _, n := range supervisors {
-			if p := r.x.personByID[fold(n)]; p != nil {
+			if p := r.x.personNamed(n); p != nil {
 				g.Supervisors = append(g.Supervisors, p.id)
 			} else {
 				r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))

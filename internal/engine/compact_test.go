@@ -121,3 +121,13 @@ func TestOwnIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestFoldEq(t *testing.T) {
+	for _, s := range []string{"", "ada", "ADA", "Ada.Lovelace", "ÄDA", "straße", "İstanbul", "a\xffb", "DŽ"} {
+		for _, f := range []string{fold(s), fold(s) + "x", "ada", ""} {
+			if got, want := foldEq(s, f), fold(s) == f; got != want {
+				t.Errorf("foldEq(%q, %q) = %v, want %v", s, f, got, want)
+			}
+		}
+	}
+}

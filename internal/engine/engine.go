@@ -320,7 +320,7 @@ func (r *run) cascades(file, key string) bool {
 		return false
 	}
 	if file == archive.FileUsers {
-		p := r.x.personByKey[key]
+		p := r.x.personByKey(key)
 		return p == nil || !p.applied
 	}
 	return !r.applied[file][key]
@@ -339,7 +339,7 @@ func (r *run) name(l *archive.Layout, key string) {
 	}
 	switch {
 	case l.Name == archive.FileUsers:
-		if e := r.x.personByKey[key]; e != nil {
+		if e := r.x.personByKey(key); e != nil {
 			e.named = true
 		}
 	case l.DeviceType != "":

@@ -24,10 +24,7 @@ type index struct {
 	sites       map[uuid.UUID]*directory.Site
 	siteByKey   map[string]*directory.Site
 	siteByName  map[string]*directory.Site // lower-cased name
-	people      map[uuid.UUID]*personEntry
-	personByKey map[string]*personEntry
-	personByID  map[string]*personEntry // lower-cased target name
-	slots       int32                   // people's slots given out
+	people      *peopleTable
 	devs        *devTable
 	customs     *customTable
 	names       interned // folded device names, custom field keys
@@ -71,9 +68,8 @@ type sizes struct{ people, devices, customs int }
 func loadIndex(v directory.View, n sizes) (*index, error) {
 	x := &index{
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
-		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
-		personByID: make(map[string]*personEntry, n.people),
-		devs:       newDevTable(0), customs: newCustomTable(0),
+		people: newPeopleTable(n.people),
+		devs:   newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
@@ -325,16 +321,22 @@ func (x *index) dropSite(s *directory.Site) {
 }
 
 func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *personEntry {
+	t := x.people
+	rekey, rename := true, true
 	if e == nil {
-		e = &personEntry{id: p.ID, slot: x.slots}
-		x.slots++
-		x.people[p.ID] = e
+		e = &personEntry{id: p.ID, slot: int32(len(t.all))}
+		t.all = append(t.all, e)
+		t.byID.set(idHash(e.id), e.slot, func(s int32) bool { return t.all[s] != nil && t.all[s].id == e.id })
 	} else {
-		if e.key != p.ExternalKey && x.personByKey[e.key] == e {
-			delete(x.personByKey, e.key)
+		// Out of the look-ups under the old key and name, into them under
+		// the new: the look-ups read the entries. A swap may have given
+		// the old name to another already (del then does nothing).
+		rekey, rename = e.key != p.ExternalKey, !foldEq(p.TargetName, fold(e.name))
+		if rekey && e.key != "" {
+			t.byKey.remove(e.slot, 0, e.key)
 		}
-		if old := fold(e.name); old != fold(p.TargetName) && x.personByID[old] == e { // a swap may have given it to another
-			delete(x.personByID, old)
+		if rename {
+			t.byName.remove(e.slot, 0, fold(e.name))
 		}
 	}
 	e.site, e.key, e.name, e.fp, e.passwordSet = p.SiteID, p.ExternalKey, p.TargetName, fp, p.PasswordSet
@@ -343,10 +345,12 @@ func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *perso
 	} else {
 		e.supervisors = nil
 	}
-	if e.key != "" {
-		x.personByKey[e.key] = e
+	if rekey && e.key != "" {
+		t.byKey.add(e.slot, 0, e.key)
 	}
-	x.personByID[fold(e.name)] = e
+	if rename {
+		t.byName.add(e.slot, 0, fold(e.name))
+	}
 	return e
 }
 
@@ -355,14 +359,36 @@ func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *perso
 // follow: removals run in reverse dependency order, so nothing looks up a
 // removed person's devices or values afterwards.
 func (x *index) dropPerson(e *personEntry) {
-	delete(x.people, e.id)
-	delete(x.personByKey, e.key)
-	delete(x.personByID, fold(e.name))
+	t := x.people
+	t.byID.del(idHash(e.id), e.slot)
+	if e.key != "" {
+		t.byKey.remove(e.slot, 0, e.key)
+	}
+	t.byName.remove(e.slot, 0, fold(e.name))
+	t.all[e.slot] = nil
+}
+
+// person returns the person with the ID, or nil.
+func (x *index) person(id uuid.UUID) *personEntry { return x.people.find(id) }
+
+// personByKey returns the person with the external key, or nil.
+func (x *index) personByKey(key string) *personEntry { return x.people.findKey(key) }
+
+// personNamed returns the person with the target name (any case), or nil.
+func (x *index) personNamed(name string) *personEntry { return x.people.findName(fold(name)) }
+
+// eachPerson calls fn for every person.
+func (x *index) eachPerson(fn func(*personEntry)) {
+	for _, e := range x.people.all {
+		if e != nil {
+			fn(e)
+		}
+	}
 }
 
 // slotOf returns the slot of the person with the ID, -1 for none.
 func (x *index) slotOf(id uuid.UUID) int32 {
-	if p := x.people[id]; p != nil {
+	if p := x.person(id); p != nil {
 		return p.slot
 	}
 	return -1
@@ -619,10 +645,10 @@ func (x *index) dropShift(s *directory.Shift) {
 
 // siteInUse reports whether a person or group uses the site.
 func (x *index) siteInUse(id uuid.UUID) bool {
-	for _, p := range x.people {
-		if p.site == id {
-			return true
-		}
+	inUse := false
+	x.eachPerson(func(p *personEntry) { inUse = inUse || p.site == id })
+	if inUse {
+		return true
 	}
 	for _, g := range x.groups {
 		if g.SiteID == id {
@@ -636,7 +662,7 @@ func (x *index) siteInUse(id uuid.UUID) bool {
 func (x *index) externalKeyOf(m *directory.Member) string {
 	switch m.Type {
 	case directory.MemberPerson:
-		if p := x.people[m.MemberID]; p != nil {
+		if p := x.person(m.MemberID); p != nil {
 			return p.key
 		}
 	case directory.MemberGroup:

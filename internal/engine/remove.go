@@ -77,7 +77,7 @@ func (r *run) removeByKey(l *archive.Layout, key string, done func(string), fail
 		r.x.dropSite(s)
 		r.dels.sites = append(r.dels.sites, s.ID)
 	case l.Name == archive.FileUsers:
-		p := r.x.personByKey[key]
+		p := r.x.personByKey(key)
 		if p == nil {
 			return false
 		}
@@ -134,11 +134,11 @@ func (r *run) mirror() error {
 		case l.Name == archive.FileSites:
 			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
-			for k, p := range r.x.personByKey {
-				if p.existed && !p.named { // new people are spared
-					keys = append(keys, k)
+			r.x.eachPerson(func(p *personEntry) {
+				if p.key != "" && p.existed && !p.named { // new people are spared
+					keys = append(keys, p.key)
 				}
-			}
+			})
 		case l.DeviceType != "":
 			r.x.eachDevice(directory.DeviceType(l.DeviceType), func(d *deviceEntry, k string) {
 				if !d.named && !r.ignore[r.x.deviceName(d)] {

@@ -181,7 +181,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 	switch t {
 	case directory.MemberPerson:
 		file = archive.FileUsers
-		if p := r.x.personByKey[memberKey]; p != nil {
+		if p := r.x.personByKey(memberKey); p != nil {
 			id = p.id
 		}
 	case directory.MemberGroup:
