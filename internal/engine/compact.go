@@ -21,6 +21,7 @@ import (
 
 // keyArena keeps strings back to back in chunks, without a pointer each.
 type keyArena struct {
+	mem    *mapped // nil: Go memory
 	chunks [][]byte
 	long   []string // keys too long for a chunk's tail (never, in practice)
 }
@@ -42,7 +43,13 @@ func (a *keyArena) put(s string) keyRef {
 		return keyRef{uint32(len(a.long) - 1), arenaLong}
 	}
 	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+len(s) > arenaChunk {
-		a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
+		var c []byte
+		if a.mem != nil {
+			c = a.mem.bytes(arenaChunk)[:0]
+		} else {
+			c = make([]byte, 0, arenaChunk)
+		}
+		a.chunks = append(a.chunks, c)
 	}
 	c := len(a.chunks) - 1
 	off := len(a.chunks[c])
@@ -86,16 +93,17 @@ type slotTable struct {
 	mask   uint64
 	used   int // cells not empty (live or deleted)
 	hashOf func(slot int32) uint64
+	mem    *mapped
 }
 
 const tomb = uint64(1)<<32 - 1
 
-func newSlotTable(n int, hashOf func(int32) uint64) slotTable {
+func newSlotTable(n int, hashOf func(int32) uint64, mem *mapped) slotTable {
 	size := 16
 	for size*3 < n*4 { // load at most 3/4
 		size *= 2
 	}
-	return slotTable{cells: make([]uint64, size), mask: uint64(size - 1), hashOf: hashOf}
+	return slotTable{cells: slice[uint64](mem, size), mask: uint64(size - 1), hashOf: hashOf, mem: mem}
 }
 
 func cell(h uint64, slot int32) uint64 { return h&^(1<<32-1) | uint64(slot) + 1 }
@@ -168,7 +176,8 @@ func (t *slotTable) grow() {
 			live++
 		}
 	}
-	*t = newSlotTable(live*2, t.hashOf)
+	*t = newSlotTable(live*2, t.hashOf, t.mem)
+	defer t.mem.release(asBytes(old))
 	for _, c := range old {
 		if c == 0 || c == tomb {
 			continue
@@ -205,9 +214,9 @@ type keyIndex struct {
 	hashOf func(kind uint8, key string) uint64
 }
 
-func newKeyIndex(n int, is func(int32, uint8, string) bool, keyOf func(int32) (uint8, string)) *keyIndex {
+func newKeyIndex(n int, is func(int32, uint8, string) bool, keyOf func(int32) (uint8, string), mem *mapped) *keyIndex {
 	k := &keyIndex{seed: maphash.MakeSeed(), is: is, keyOf: keyOf}
-	k.t = newSlotTable(n, func(s int32) uint64 { return k.hash(k.keyOf(s)) })
+	k.t = newSlotTable(n, func(s int32) uint64 { return k.hash(k.keyOf(s)) }, mem)
 	return k
 }
 
@@ -236,8 +245,8 @@ type ownIndex struct {
 	keyOf func(slot int32) uint64
 }
 
-func newOwnIndex(n int, keyOf func(int32) uint64) *ownIndex {
-	return &ownIndex{t: newSlotTable(n, func(s int32) uint64 { return mix(keyOf(s)) }), keyOf: keyOf}
+func newOwnIndex(n int, keyOf func(int32) uint64, mem *mapped) *ownIndex {
+	return &ownIndex{t: newSlotTable(n, func(s int32) uint64 { return mix(keyOf(s)) }, mem), keyOf: keyOf}
 }
 
 func (o *ownIndex) find(k uint64) int32 {
@@ -299,6 +308,7 @@ func (e *deviceEntry) deviceType() directory.DeviceType { return directory.Devic
 
 // devTable holds the company's devices.
 type devTable struct {
+	mem   mapped
 	e     []deviceEntry
 	keys  keyArena
 	byKey *keyIndex
@@ -307,11 +317,12 @@ type devTable struct {
 }
 
 func newDevTable(n int) *devTable {
-	t := &devTable{e: make([]deviceEntry, 0, n)}
+	t := &devTable{}
+	t.e, t.keys.mem = slice[deviceEntry](&t.mem, n)[:0], &t.mem
 	t.byKey = newKeyIndex(n, func(i int32, kind uint8, key string) bool {
 		return t.e[i].typ == kind && t.keys.is(t.e[i].key, key)
-	}, func(i int32) (uint8, string) { return t.e[i].typ, t.keys.get(t.e[i].key) })
-	t.byOwn = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].owner, t.e[i].name) })
+	}, func(i int32) (uint8, string) { return t.e[i].typ, t.keys.get(t.e[i].key) }, &t.mem)
+	t.byOwn = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].owner, t.e[i].name) }, &t.mem)
 	return t
 }
 
@@ -330,6 +341,7 @@ type customEntry struct {
 }
 
 type customTable struct {
+	mem   mapped
 	e     []customEntry
 	keys  keyArena
 	byKey *keyIndex
@@ -337,10 +349,11 @@ type customTable struct {
 }
 
 func newCustomTable(n int) *customTable {
-	t := &customTable{e: make([]customEntry, 0, n)}
+	t := &customTable{}
+	t.e, t.keys.mem = slice[customEntry](&t.mem, n)[:0], &t.mem
 	t.byKey = newKeyIndex(n, func(i int32, _ uint8, key string) bool { return t.keys.is(t.e[i].key, key) },
-		func(i int32) (uint8, string) { return 0, t.keys.get(t.e[i].key) })
-	t.byPF = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].person, t.e[i].field) })
+		func(i int32) (uint8, string) { return 0, t.keys.get(t.e[i].key) }, &t.mem)
+	t.byPF = newOwnIndex(n, func(i int32) uint64 { return ownKey(t.e[i].person, t.e[i].field) }, &t.mem)
 	return t
 }
 
@@ -348,6 +361,7 @@ func newCustomTable(n int) *customTable {
 // external key and folded name in slot tables: three Go maps of a million
 // people cost about 160 MB, these about 50.
 type peopleTable struct {
+	mem    mapped
 	all    []*personEntry // by slot; nil once dropped
 	byID   slotTable
 	byKey  *keyIndex
@@ -356,11 +370,11 @@ type peopleTable struct {
 
 func newPeopleTable(n int) *peopleTable {
 	t := &peopleTable{all: make([]*personEntry, 0, n)}
-	t.byID = newSlotTable(n, func(s int32) uint64 { return idHash(t.all[s].id) })
+	t.byID = newSlotTable(n, func(s int32) uint64 { return idHash(t.all[s].id) }, &t.mem)
 	t.byKey = newKeyIndex(n, func(s int32, _ uint8, key string) bool { return t.all[s] != nil && t.all[s].key == key },
-		func(s int32) (uint8, string) { return 0, t.all[s].key })
+		func(s int32) (uint8, string) { return 0, t.all[s].key }, &t.mem)
 	t.byName = newKeyIndex(n, func(s int32, _ uint8, name string) bool { return t.all[s] != nil && foldEq(t.all[s].name, name) },
-		func(s int32) (uint8, string) { return 0, fold(t.all[s].name) })
+		func(s int32) (uint8, string) { return 0, fold(t.all[s].name) }, &t.mem)
 	return t
 }
 

@@ -14,7 +14,7 @@ func TestKeyIndexCollisions(t *testing.T) {
 	var refs []keyRef
 	var kinds []uint8
 	k := newKeyIndex(0, func(i int32, kind uint8, key string) bool { return kinds[i] == kind && arena.is(refs[i], key) },
-		func(i int32) (uint8, string) { return kinds[i], arena.get(refs[i]) })
+		func(i int32) (uint8, string) { return kinds[i], arena.get(refs[i]) }, nil)
 	// Three hashes, tags and all: every look-up walks long chains, and
 	// the table grows from 16 cells.
 	k.hashOf = func(kind uint8, key string) uint64 { return uint64(len(key)%3) * 0x100000001 }
@@ -85,7 +85,9 @@ func TestKeyArena(t *testing.T) {
 
 func TestOwnIndex(t *testing.T) {
 	keys := map[int32]uint64{}
-	o := newOwnIndex(0, func(s int32) uint64 { return keys[s] })
+	var mem mapped
+	defer mem.free()
+	o := newOwnIndex(0, func(s int32) uint64 { return keys[s] }, &mem)
 	for i := range int32(5000) {
 		keys[i] = ownKey(i/3, uint32(i%3))
 		o.set(keys[i], i)

@@ -109,6 +109,11 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 		if err != nil {
 			return err
 		}
+		defer func() {
+			if r.x != nil {
+				r.x.free()
+			}
+		}()
 		if err := r.apply(); err != nil {
 			return err
 		}
@@ -196,6 +201,7 @@ func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archi
 	}
 	x, err := loadIndex(tx, n)
 	if err != nil {
+		x.free()
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
@@ -425,7 +431,8 @@ func externalKey(row *archive.Row) string { return row.Value("EXTERNAL_KEY") }
 func (r *run) finish() {
 	r.rows.Flush()
 	r.rowsGzip.Close()
-	r.x = nil // a million people's entries can go before the report is joined
+	r.x.free() // a million people's entries can go before the report is joined
+	r.x = nil
 	r.job.Rows = r.rowsBuf.join()
 	failed := 0
 	for _, l := range archive.Layouts(r.man.Version) {

@@ -112,6 +112,7 @@ func (x *index) loadDevices(v directory.View, n int) error {
 	first := true
 	return inBackground(v.Devices, func(d *directory.Device) {
 		if first {
+			x.devs.mem.free()
 			x.devs, first = newDevTable(n), false
 		}
 		x.putDevice(nil, d)
@@ -134,6 +135,7 @@ func (x *index) keepDevices(keep func(*deviceEntry) bool) {
 			x.addDevice(*e, old.keys.get(e.key))
 		}
 	}
+	old.mem.free()
 }
 
 // loadCustoms and keepCustoms are loadDevices and keepDevices for custom
@@ -142,6 +144,7 @@ func (x *index) loadCustoms(v directory.View, n int) error {
 	first := true
 	return inBackground(v.CustomValues, func(c *directory.CustomValue) {
 		if first {
+			x.customs.mem.free()
 			x.customs, first = newCustomTable(n), false
 		}
 		x.putCustom(nil, c)
@@ -163,6 +166,16 @@ func (x *index) keepCustoms(keep func(*customEntry) bool) {
 			x.addCustom(*e, old.keys.get(e.key))
 		}
 	}
+	old.mem.free()
+}
+
+// free gives back the memory of the big tables (mapped); x is unusable
+// after.
+func (x *index) free() {
+	x.devs.mem.free()
+	x.customs.mem.free()
+	x.people.mem.free()
+	x.devs, x.customs, x.people = nil, nil, nil
 }
 
 // inBackground reads objects with read on this goroutine and indexes them
