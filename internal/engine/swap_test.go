@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/epicsync/epic/internal/archive"
 	"github.com/epicsync/epic/internal/directory"
+	"github.com/epicsync/epic/internal/engine"
 )
 
 // swapBase has two sites, three people, two groups and two email devices
@@ -19,6 +21,8 @@ func swapBase() arc {
 			"EXTERNAL_KEY=K3;USER_ID=carol"},
 		archive.FileEmail: {"EXTERNAL_KEY=E1;USER_KEY=K1;DEVICE_NAME=Work Email;ADDRESS=w@example.com",
 			"EXTERNAL_KEY=E2;USER_KEY=K1;DEVICE_NAME=Home Email;ADDRESS=h@example.com"},
+		archive.FileVoice: {"EXTERNAL_KEY=V1;USER_KEY=K1;DEVICE_NAME=Work Phone", "EXTERNAL_KEY=V2;USER_KEY=K1;DEVICE_NAME=Home Phone",
+			"EXTERNAL_KEY=V3;USER_KEY=K1;DEVICE_NAME=Mobile Phone"},
 		archive.FileGroups: {"EXTERNAL_KEY=G1;GROUP_NAME=Ops", "EXTERNAL_KEY=G2;GROUP_NAME=Dev"},
 	}}
 }
@@ -27,6 +31,15 @@ func swapBase() arc {
 // collide only on the way, not in the end state (processing.md §4: a ROW
 // failure is a name that collides with another object).
 func TestNameSwaps(t *testing.T) {
+	for _, chunk := range []int{1, 2, 1 << 30} { // people, devices: written in chunks of this many
+		t.Run(fmt.Sprint("chunk", chunk), func(t *testing.T) {
+			defer engine.SetFlushEvery(chunk)()
+			testNameSwaps(t)
+		})
+	}
+}
+
+func testNameSwaps(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		if j := e.apply(swapBase()); j.Status != directory.JobCompleted {
 			t.Fatalf("base: %s %v", j.Status, details(j))
@@ -40,6 +53,9 @@ func TestNameSwaps(t *testing.T) {
 				"EXTERNAL_KEY=K2;USER_ID=Alice;SUPERVISOR_LIST=bob", "EXTERNAL_KEY=K4;USER_ID=carol").
 			with(archive.FileEmail, "EXTERNAL_KEY=E1;USER_KEY=K1;DEVICE_NAME=Home Email;ADDRESS=w@example.com",
 				"EXTERNAL_KEY=E2;USER_KEY=K1;DEVICE_NAME=Work Email;ADDRESS=h@example.com").
+			// A cycle of three.
+			with(archive.FileVoice, "EXTERNAL_KEY=V1;USER_KEY=K1;DEVICE_NAME=Home Phone", "EXTERNAL_KEY=V2;USER_KEY=K1;DEVICE_NAME=Mobile Phone",
+				"EXTERNAL_KEY=V3;USER_KEY=K1;DEVICE_NAME=Work Phone").
 			with(archive.FileGroups, "EXTERNAL_KEY=G1;GROUP_NAME=Dev", "EXTERNAL_KEY=G2;GROUP_NAME=Ops")
 		j := e.apply(swapped)
 		if j.Status != directory.JobCompleted {
@@ -71,6 +87,11 @@ func TestNameSwaps(t *testing.T) {
 		}
 		if dv := d.devices["bob|Work Email"]; dv == nil || dv.ExternalKey != "E2" {
 			t.Errorf("device Work Email: %+v, want E2", dv)
+		}
+		for name, key := range map[string]string{"Home Phone": "V1", "Mobile Phone": "V2", "Work Phone": "V3"} {
+			if dv := d.devices["bob|"+name]; dv == nil || dv.ExternalKey != key {
+				t.Errorf("device %s: %+v, want %s", name, dv, key)
+			}
 		}
 		if g := d.groups["Dev"]; g == nil || g.ExternalKey != "G1" {
 			t.Errorf("group Dev: %+v, want G1", g)
