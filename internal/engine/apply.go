@@ -59,15 +59,20 @@ func (r *run) keepDevices() error {
 	removals := r.removalKeys()
 	r.x.keepDevices(func(e *deviceEntry) bool {
 		switch {
-		case e.key == "":
+		case e.key.n == 0:
 			return false // nothing can name it
-		case members[e.id], r.deviceMembers[e.typ][e.key]:
+		case members[e.id]:
+			return true
+		}
+		t, key := e.deviceType(), r.x.deviceKey(e)
+		switch {
+		case r.deviceMembers[t][key]:
 			return true
 		case r.man.Mirror:
-			file, ok := files[e.typ]
-			return ok && !r.named.has(file, e.key)
+			_, ok := files[t]
+			return ok && !e.named
 		}
-		return removals[files[e.typ]][e.key]
+		return removals[files[t]][key]
 	})
 	return nil
 }
@@ -77,13 +82,14 @@ func (r *run) keepDevices() error {
 func (r *run) keepCustoms() error {
 	removals := r.removalKeys()[archive.FileCustomValues]
 	r.x.keepCustoms(func(e *customEntry) bool {
-		if e.key == "" {
+		if e.key.n == 0 {
 			return false
 		}
+		key := r.x.customKey(e)
 		if r.man.Mirror {
-			return !r.named.has(archive.FileCustomValues, e.key)
+			return !e.named
 		}
-		return removals[e.key]
+		return removals[key]
 	})
 	return nil
 }
@@ -137,6 +143,8 @@ func list(v string) (items []string, clear bool) {
 func (r *run) sites() error {
 	l := layout(archive.FileSites)
 	var ins, upd []*directory.Site
+	var waits []nameWait
+	var renamed []rename[*directory.Site]
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		s := &directory.Site{Name: row.Value("SITENAME"), Status: row.Value("STATUS"), TimeZone: row.Value("SITE_TIMEZONE"),
 			Language: row.Value("SITE_LANGUAGE"), Country: row.Value("COUNTRY"), Address1: row.Value("ADDRESS1"),
@@ -151,24 +159,53 @@ func (r *run) sites() error {
 			r.fail(l, row.Line, key, "LANGUAGE_NOT_ENABLED", "SITE_LANGUAGE", s.Language, "the language is not enabled for the company")
 			return nil
 		}
-		cur := r.x.siteByKey[key]
-		outcome := Updated
-		if byName := r.x.siteByName[fold(s.Name)]; byName != nil && byName != cur {
-			if cur != nil || byName.ExternalKey != "" {
-				r.fail(l, row.Line, key, "NAME_COLLISION", "SITENAME", s.Name, fmt.Sprintf("another site (external key %q) already has this name", byName.ExternalKey))
-				return nil
+		line := row.Line
+		var finish func(mode int) error
+		finish = func(mode int) error {
+			cur := r.x.siteByKey[key]
+			outcome := Updated
+			if byName := r.x.siteByName[fold(s.Name)]; byName != nil && byName != cur {
+				switch {
+				case byName.ExternalKey != "" && mode == namePass && !r.applied[l.Name][byName.ExternalKey]:
+					waits = append(waits, nameWait{self: some(cur), run: finish,
+						holder: func() any { return some(r.x.siteByName[fold(s.Name)]) }})
+					return nil
+				case byName.ExternalKey != "" && mode == nameForce: // the holder moves
+				case cur != nil || byName.ExternalKey != "":
+					r.fail(l, line, key, "NAME_COLLISION", "SITENAME", s.Name, fmt.Sprintf("another site (external key %q) already has this name", byName.ExternalKey))
+					return nil
+				default:
+					cur, outcome = byName, Adopted
+				}
 			}
-			cur, outcome = byName, Adopted
+			if cur != nil && fold(cur.Name) != fold(s.Name) {
+				renamed = append(renamed, rename[*directory.Site]{s, fold(cur.Name)})
+			}
+			outcome = settle(cur, s, outcome, func(a, b *directory.Site) bool { return *a == *b }, &ins, &upd)
+			r.x.putSite(s)
+			r.outcome(l, line, key, outcome)
+			return nil
 		}
-		outcome = settle(cur, s, outcome, func(a, b *directory.Site) bool { return *a == *b }, &ins, &upd)
-		r.x.putSite(s)
-		r.outcome(l, row.Line, key, outcome)
-		return nil
+		return finish(namePass)
 	})
 	if err != nil {
 		return err
 	}
+	if err := settleNames(waits); err != nil {
+		return err
+	}
 	if err := r.nameFailedSites(l); err != nil {
+		return err
+	}
+	err = vacate(r.tx.PutSites, renamed, func(old string, s *directory.Site) bool {
+		h := r.x.siteByName[old]
+		return h != nil && h.ID != s.ID
+	}, func(s *directory.Site) *directory.Site {
+		v := *s
+		v.Name = placeholder(v.ID)
+		return &v
+	})
+	if err != nil {
 		return err
 	}
 	return flush(r.tx.PutSites, ins, upd)
@@ -298,6 +335,8 @@ func (r *run) personOf(row *archive.Row, key string, warn func(role string)) *di
 func (r *run) people() error {
 	l := layout(archive.FileUsers)
 	pending := make([]pendingPerson, 0, r.rowsOf[l.Name])
+	var waits []nameWait
+	var renamed []rename[*directory.Person]
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		p := r.personOf(row, key, func(role string) {
 			r.warn(l, row.Line, key, "UNKNOWN_ROLE", "ROLE_LIST", role, fmt.Sprintf("the company has no role %q (role names are case-sensitive); the person gets the other roles", role))
@@ -325,40 +364,73 @@ func (r *run) people() error {
 			r.fail(l, row.Line, key, "NO_ROLE", "ROLE_LIST", row.Value("ROLE_LIST"), "none of the roles exists in the company; a person needs at least one")
 			return nil
 		}
-		cur := r.x.personByKey[key]
-		outcome := Updated
 		if g := r.x.groupByName[fold(p.TargetName)]; g != nil {
 			r.fail(l, row.Line, key, "NAME_COLLISION", "USER_ID", p.TargetName, "a group has this name; people and groups share one name space")
 			return nil
 		}
-		if byName := r.x.personByID[fold(p.TargetName)]; byName != nil && byName != cur {
-			if cur != nil || byName.key != "" {
-				r.fail(l, row.Line, key, "NAME_COLLISION", "USER_ID", p.TargetName, fmt.Sprintf("another person (external key %q) already has this USER_ID", byName.key))
-				return nil
+		line := row.Line
+		var finish func(mode int) error
+		finish = func(mode int) error {
+			cur := r.x.personByKey(key)
+			outcome := Updated
+			if byName := r.x.personNamed(p.TargetName); byName != nil && byName != cur {
+				switch {
+				case byName.key != "" && mode == namePass && !byName.applied:
+					waits = append(waits, nameWait{self: some(cur), run: finish,
+						holder: func() any { return some(r.x.personNamed(p.TargetName)) }})
+					return nil
+				case byName.key != "" && mode == nameForce: // the holder moves
+				case cur != nil || byName.key != "":
+					r.fail(l, line, key, "NAME_COLLISION", "USER_ID", p.TargetName, fmt.Sprintf("another person (external key %q) already has this USER_ID", byName.key))
+					return nil
+				default:
+					cur, outcome = byName, Adopted
+					cur.named = true // mirror spares it
+				}
 			}
-			cur, outcome = byName, Adopted
-			r.adopt(l, key)
+			pp := pendingPerson{line: int32(line)}
+			if cur == nil {
+				p.ID, outcome = newID(), Inserted
+				p.PasswordSet = !r.man.ForceNewPasswordReset
+			} else {
+				p.ID, p.PasswordSet, p.Supervisors = cur.id, cur.passwordSet, cur.supervisors
+				pp.hadCur = true
+				if old := fold(cur.name); old != fold(p.TargetName) {
+					renamed = append(renamed, rename[*directory.Person]{p, old})
+				}
+			}
+			fp := personPrint(p)
+			pp.same = cur != nil && outcome == Updated && fp == cur.fp
+			// The entry keeps the supervisors the person had until the
+			// second pass sets them.
+			pp.e, pp.outcome = r.x.putPerson(cur, p, fp), uint8(slices.Index(outcomes, outcome))
+			pp.e.applied = true
+			pending = append(pending, pp)
+			return nil
 		}
-		pp := pendingPerson{line: int32(row.Line)}
-		if cur == nil {
-			p.ID, outcome = newID(), Inserted
-			p.PasswordSet = !r.man.ForceNewPasswordReset
-		} else {
-			p.ID, p.PasswordSet, p.Supervisors = cur.id, cur.passwordSet, cur.supervisors
-			pp.hadCur = true
-		}
-		fp := personPrint(p)
-		pp.same = cur != nil && outcome == Updated && fp == cur.fp
-		// The entry keeps the supervisors the person had until the
-		// second pass sets them.
-		pp.e, pp.outcome = r.x.putPerson(cur, p, fp), uint8(slices.Index(outcomes, outcome))
-		pp.e.applied = true
-		pending = append(pending, pp)
-		return nil
+		return finish(namePass)
 	})
 	if err != nil {
 		return err
 	}
+	if len(waits) > 0 {
+		if err := settleNames(waits); err != nil {
+			return err
+		}
+		slices.SortFunc(pending, func(a, b pendingPerson) int { return int(a.line - b.line) })
+	}
+	err = vacate(r.tx.PutPeople, renamed, func(old string, p *directory.Person) bool {
+		h := r.x.people.findName(old)
+		return h != nil && h.id != p.ID
+	}, func(p *directory.Person) *directory.Person {
+		v := *p
+		v.TargetName = placeholder(v.ID)
+		return &v
+	})
+	if err != nil {
+		return err
+	}
+	renamed = nil
 	// Second pass: supervisor links, now that every person of the archive
 	// is known; write what changes.
 	var ins, upd, again []*directory.Person
@@ -379,7 +451,7 @@ func (r *run) people() error {
 			supervisors = had
 		default:
 			for _, n := range names {
-				if s := r.x.personByID[fold(n)]; s != nil {
+				if s := r.x.personNamed(n); s != nil {
 					supervisors = append(supervisors, s.id)
 				} else {
 					r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
@@ -432,7 +504,7 @@ func (r *run) people() error {
 // chunk.
 func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Person) error {
 	ready := func(id uuid.UUID) bool {
-		e := r.x.people[id]
+		e := r.x.person(id)
 		return e == nil || e.existed || e.written
 	}
 	hold := func(ps []*directory.Person) []*directory.Person {
@@ -461,7 +533,7 @@ func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Pers
 	}
 	// The store writes a batch's people before their links.
 	for _, p := range ins {
-		r.x.people[p.ID].written = true
+		r.x.person(p.ID).written = true
 	}
 	return r.tx.PutPeople(true, hold(ins))
 }
@@ -469,6 +541,8 @@ func (r *run) flushPeople(ins, upd []*directory.Person, again *[]*directory.Pers
 func (r *run) devices(l *archive.Layout) error {
 	t := directory.DeviceType(l.DeviceType)
 	var ins, upd []*directory.Device
+	var waits []nameWait
+	var renamed []rename[*directory.Device]
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		d := &directory.Device{Type: t, Name: row.Value("DEVICE_NAME"), Status: row.Value("STATUS"),
 			Default: yes(row.Value("DEFAULT_DEVICE")), Order: atoi(row.Value("DEVICE_ORDER")), Delay: atoi(row.Value("DELAY")),
@@ -476,7 +550,7 @@ func (r *run) devices(l *archive.Layout) error {
 		d.ExternalKey, d.Owned = key, yes(row.Value("IS_EXTERNALLY_OWNED"))
 		// Devices with ignored names are never changed: neither by a row
 		// with such a name nor by one that would rename such a device.
-		if cur := r.x.deviceByKey[t][key]; r.ignore[fold(d.Name)] || cur != nil && r.ignore[fold(cur.name)] {
+		if cur := r.x.deviceByKey(t, key); r.ignore[fold(d.Name)] || cur != nil && r.ignore[r.x.deviceName(cur)] {
 			r.outcome(l, row.Line, key, Ignored)
 			return nil
 		}
@@ -502,50 +576,82 @@ func (r *run) devices(l *archive.Layout) error {
 			return nil
 		}
 		userKey := row.Value("USER_KEY")
-		owner := r.x.personByKey[userKey]
+		owner := r.x.personByKey(userKey)
 		if owner == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "owner USER_KEY")
 			r.fail(l, row.Line, key, event, "USER_KEY", userKey, msg)
 			return nil
 		}
 		d.OwnerID = owner.id
-		cur := r.x.deviceByKey[t][key]
-		outcome := Updated
-		if byName := r.x.deviceByOwn[ownerName{owner.id, fold(d.Name)}]; byName != nil && byName != cur {
-			if cur != nil || byName.key != "" || byName.typ != t {
-				r.fail(l, row.Line, key, "NAME_COLLISION", "DEVICE_NAME", d.Name, "the person already has another device with this name")
+		line := row.Line
+		var finish func(mode int) error
+		finish = func(mode int) error {
+			cur := r.x.deviceByKey(t, key)
+			outcome := Updated
+			if byName := r.x.deviceByOwn(owner, d.Name); byName != nil && byName != cur {
+				movable := byName.key.n != 0 && byName.deviceType() == t && (cur == nil || cur.owner == owner.slot)
+				switch {
+				case movable && mode == namePass:
+					waits = append(waits, nameWait{self: some(cur), run: finish,
+						holder: func() any { return some(r.x.deviceByOwn(owner, d.Name)) }})
+					return nil
+				case movable && mode == nameForce: // the holder moves
+				case cur != nil || byName.key.n != 0 || byName.deviceType() != t:
+					r.fail(l, line, key, "NAME_COLLISION", "DEVICE_NAME", d.Name, "the person already has another device with this name")
+					return nil
+				default:
+					cur, outcome = byName, Adopted
+					cur.named = true // mirror spares it
+				}
+			}
+			if cur != nil && cur.owner != owner.slot {
+				r.fail(l, line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")
 				return nil
 			}
-			cur, outcome = byName, Adopted
-			r.adopt(l, key)
-		}
-		if cur != nil && cur.owner != owner.id {
-			r.fail(l, row.Line, key, "OWNER_CHANGED", "USER_KEY", userKey, "this external key belongs to a device of another person; devices do not move between people")
+			if cur != nil && r.man.IgnoreDeviceOrderAndDelay && owner.existed {
+				d.Order, d.Delay = int(cur.order), int(cur.delay)
+			}
+			var id uuid.UUID
+			if cur != nil {
+				id = cur.id
+			}
+			outcome = settleAs(cur != nil, id, d, outcome, func() bool { return devicePrint(d) == cur.fp }, &ins, &upd)
+			if cur == nil {
+				// A new device is looked up again only by memberships, by key:
+				// keep the ID of those that memberships name, not the object (a
+				// million people have millions of devices).
+				if r.deviceMembers[t][key] {
+					r.newDevices[t][key] = d.ID
+				}
+			} else if outcome != Unchanged {
+				if old := r.x.deviceName(cur); mode != namePass && old != fold(d.Name) {
+					renamed = append(renamed, rename[*directory.Device]{d, old})
+				}
+				r.x.putDevice(cur, d)
+			}
+			if mode == namePass { // waiting rows are written after the vacated names
+				if err := flushFull(r.tx.PutDevices, &ins, &upd); err != nil {
+					return err
+				}
+			}
+			r.outcome(l, line, key, outcome)
 			return nil
 		}
-		if cur != nil && r.man.IgnoreDeviceOrderAndDelay && owner.existed {
-			d.Order, d.Delay = cur.order, cur.delay
-		}
-		var id uuid.UUID
-		if cur != nil {
-			id = cur.id
-		}
-		outcome = settleAs(cur != nil, id, d, outcome, func() bool { return devicePrint(d) == cur.fp }, &ins, &upd)
-		if cur == nil {
-			// A new device is looked up again only by memberships, by key:
-			// keep the ID of those that memberships name, not the object (a
-			// million people have millions of devices).
-			if r.deviceMembers[t][key] {
-				r.newDevices[t][key] = d.ID
-			}
-		} else if outcome != Unchanged {
-			r.x.putDevice(cur, d)
-		}
-		if err := flushFull(r.tx.PutDevices, &ins, &upd); err != nil {
-			return err
-		}
-		r.outcome(l, row.Line, key, outcome)
-		return nil
+		return finish(namePass)
+	})
+	if err != nil {
+		return err
+	}
+	if err := settleNames(waits); err != nil {
+		return err
+	}
+	err = vacate(r.tx.PutDevices, renamed, func(old string, d *directory.Device) bool {
+		h := r.x.deviceByOwn(r.x.person(d.OwnerID), old)
+		return h != nil && h.id != d.ID
+	}, func(d *directory.Device) *directory.Device {
+		v := *d
+		v.Name = placeholder(v.ID)
+		return &v
 	})
 	if err != nil {
 		return err
@@ -564,19 +670,19 @@ func (r *run) customValues() error {
 			return nil
 		}
 		userKey := row.Value("CUSTOM_USER_KEY")
-		person := r.x.personByKey[userKey]
+		person := r.x.personByKey(userKey)
 		if person == nil || r.cascades(archive.FileUsers, userKey) {
 			event, msg := r.dependency(archive.FileUsers, userKey, "CUSTOM_USER_KEY")
 			r.fail(l, row.Line, key, event, "CUSTOM_USER_KEY", userKey, msg)
 			return nil
 		}
 		c.PersonID = person.id
-		cur := r.x.customByKey[key]
-		if other := r.x.customByPF[personField{person.id, c.FieldKey}]; other != nil && other != cur {
-			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", other.key))
+		cur := r.x.customByKey(key)
+		if other := r.x.customByPF(person, c.FieldKey); other != nil && other != cur {
+			r.fail(l, row.Line, key, "NAME_COLLISION", "FIELD_KEY", c.FieldKey, fmt.Sprintf("the person already has a value of this field (external key %q)", r.x.customKey(other)))
 			return nil
 		}
-		if cur != nil && cur.person != person.id {
+		if cur != nil && cur.person != person.slot {
 			r.fail(l, row.Line, key, "OWNER_CHANGED", "CUSTOM_USER_KEY", userKey, "this external key belongs to a value of another person")
 			return nil
 		}
@@ -605,6 +711,8 @@ func (r *run) customValues() error {
 func (r *run) groups() error {
 	l := layout(archive.FileGroups)
 	var ins, upd []*directory.Group
+	var waits []nameWait
+	var renamed []rename[*directory.Group]
 	err := r.each(l, externalKey, func(row *archive.Row, key string) error {
 		g := &directory.Group{TargetName: row.Value("GROUP_NAME"), Description: row.Value("DESCRIPTION"), Status: row.Value("STATUS"),
 			UseDefaultDevices: yes(row.Value("USE_DEFAULT_DEVICES")), TimeZone: row.Value("TIMEZONE"),
@@ -614,16 +722,11 @@ func (r *run) groups() error {
 			r.fail(l, row.Line, key, "TIMEZONE_NOT_ENABLED", "TIMEZONE", g.TimeZone, "the time zone is not enabled for the company")
 			return nil
 		}
-		if p := r.x.personByID[fold(g.TargetName)]; p != nil {
+		if p := r.x.personNamed(g.TargetName); p != nil {
 			r.fail(l, row.Line, key, "NAME_COLLISION", "GROUP_NAME", g.TargetName, "a person has this USER_ID; people and groups share one name space")
 			return nil
 		}
 		cur := r.x.groupByKey[key]
-		if byName := r.x.groupByName[fold(g.TargetName)]; byName != nil && byName != cur {
-			r.fail(l, row.Line, key, "NAME_COLLISION", "GROUP_NAME", g.TargetName,
-				fmt.Sprintf("another group (external key %q) has this name; groups are never adopted", byName.ExternalKey))
-			return nil
-		}
 		if n := row.Value("GROUP_SITE_NAME"); n != "" {
 			if s := r.x.siteByName[fold(n)]; s != nil {
 				g.SiteID = s.ID
@@ -641,7 +744,7 @@ func (r *run) groups() error {
 			}
 		}
 		for _, n := range supervisors {
-			if p := r.x.personByID[fold(n)]; p != nil {
+			if p := r.x.personNamed(n); p != nil {
 				g.Supervisors = append(g.Supervisors, p.id)
 			} else {
 				r.warn(l, row.Line, key, "UNKNOWN_SUPERVISOR", "SUPERVISOR_LIST", n, fmt.Sprintf("no person has USER_ID %q; the supervisor is left out", n))
@@ -655,10 +758,45 @@ func (r *run) groups() error {
 				g.Supervisors = cur.Supervisors
 			}
 		}
-		outcome := settle(cur, g, Updated, sameGroup, &ins, &upd)
-		r.x.putGroup(g)
-		r.outcome(l, row.Line, key, outcome)
-		return nil
+		line := row.Line
+		var finish func(mode int) error
+		finish = func(mode int) error {
+			if byName := r.x.groupByName[fold(g.TargetName)]; byName != nil && byName != cur {
+				switch {
+				case byName.ExternalKey != "" && mode == namePass && !r.applied[l.Name][byName.ExternalKey]:
+					waits = append(waits, nameWait{self: some(cur), run: finish,
+						holder: func() any { return some(r.x.groupByName[fold(g.TargetName)]) }})
+					return nil
+				case byName.ExternalKey != "" && mode == nameForce: // the holder moves
+				default:
+					r.fail(l, line, key, "NAME_COLLISION", "GROUP_NAME", g.TargetName,
+						fmt.Sprintf("another group (external key %q) has this name; groups are never adopted", byName.ExternalKey))
+					return nil
+				}
+			}
+			if cur != nil && fold(cur.TargetName) != fold(g.TargetName) {
+				renamed = append(renamed, rename[*directory.Group]{g, fold(cur.TargetName)})
+			}
+			outcome := settle(cur, g, Updated, sameGroup, &ins, &upd)
+			r.x.putGroup(g)
+			r.outcome(l, line, key, outcome)
+			return nil
+		}
+		return finish(namePass)
+	})
+	if err != nil {
+		return err
+	}
+	if err := settleNames(waits); err != nil {
+		return err
+	}
+	err = vacate(r.tx.PutGroups, renamed, func(old string, g *directory.Group) bool {
+		h := r.x.groupByName[old]
+		return h != nil && h.ID != g.ID
+	}, func(g *directory.Group) *directory.Group {
+		v := *g
+		v.TargetName = placeholder(v.ID)
+		return &v
 	})
 	if err != nil {
 		return err

@@ -109,6 +109,11 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 		if err != nil {
 			return err
 		}
+		defer func() {
+			if r.x != nil {
+				r.x.free()
+			}
+		}()
 		if err := r.apply(); err != nil {
 			return err
 		}
@@ -196,6 +201,7 @@ func newRun(e *Engine, company *directory.Company, res *archive.Result, a *archi
 	}
 	x, err := loadIndex(tx, n)
 	if err != nil {
+		x.free()
 		return nil, fmt.Errorf("load the directory: %w", err)
 	}
 	r := &run{e: e, company: company, cfg: company.Config, man: m, a: a, tx: tx, x: x, rowErrs: rowErrs, job: job,
@@ -320,7 +326,7 @@ func (r *run) cascades(file, key string) bool {
 		return false
 	}
 	if file == archive.FileUsers {
-		p := r.x.personByKey[key]
+		p := r.x.personByKey(key)
 		return p == nil || !p.applied
 	}
 	return !r.applied[file][key]
@@ -329,41 +335,34 @@ func (r *run) cascades(file, key string) bool {
 // name records that a row of l named key, so mirror spares that object.
 // Only mirror asks, so only mirror records.
 //
-// Of the big files (people, devices, custom values) only the keys of
-// objects the company has are recorded: mirror sweeps nothing else. A
-// person this job inserts is spared by the sweep as new, and an object
-// that a row adopts is recorded when it is (adopt).
+// The big files (people, devices, custom values: millions of keys) mark
+// the entry of the object the company has instead (named): mirror sweeps
+// nothing else. A person this job inserts is spared by the sweep as new,
+// and an object that a row adopts is marked when it is.
 func (r *run) name(l *archive.Layout, key string) {
 	if key == "" || !r.man.Mirror {
 		return
 	}
 	switch {
 	case l.Name == archive.FileUsers:
-		if r.x.personByKey[key] == nil {
-			return
+		if e := r.x.personByKey(key); e != nil {
+			e.named = true
 		}
 	case l.DeviceType != "":
-		if r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key] == nil {
-			return
+		if e := r.x.deviceByKey(directory.DeviceType(l.DeviceType), key); e != nil {
+			e.named = true
 		}
 	case l.Name == archive.FileCustomValues:
-		if r.x.customByKey[key] == nil {
-			return
+		if e := r.x.customByKey(key); e != nil {
+			e.named = true
 		}
-	}
-	r.named.add(l.Name, key)
-}
-
-// adopt records, under mirror, that a row named the key it gives an
-// object it adopts.
-func (r *run) adopt(l *archive.Layout, key string) {
-	if key != "" && r.man.Mirror {
+	default:
 		r.named.add(l.Name, key)
 	}
 }
 
-// namedKeys are the keys that rows named, per file, as 64-bit hashes: a
-// million-person archive names millions of keys. A collision can only make
+// namedKeys are the keys that rows of the small files named, per file,
+// as 64-bit hashes. A collision can only make
 // mirror spare an object it would have removed, never the reverse.
 type namedKeys struct {
 	seed   maphash.Seed
@@ -432,7 +431,8 @@ func externalKey(row *archive.Row) string { return row.Value("EXTERNAL_KEY") }
 func (r *run) finish() {
 	r.rows.Flush()
 	r.rowsGzip.Close()
-	r.x = nil // a million people's entries can go before the report is joined
+	r.x.free() // a million people's entries can go before the report is joined
+	r.x = nil
 	r.job.Rows = r.rowsBuf.join()
 	failed := 0
 	for _, l := range archive.Layouts(r.man.Version) {

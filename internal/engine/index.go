@@ -24,14 +24,10 @@ type index struct {
 	sites       map[uuid.UUID]*directory.Site
 	siteByKey   map[string]*directory.Site
 	siteByName  map[string]*directory.Site // lower-cased name
-	people      map[uuid.UUID]*personEntry
-	personByKey map[string]*personEntry
-	personByID  map[string]*personEntry // lower-cased target name
-	deviceByKey map[directory.DeviceType]map[string]*deviceEntry
-	deviceByOwn map[ownerName]*deviceEntry
-	deviceByID  map[uuid.UUID]*deviceEntry // built when first asked for
-	customByKey map[string]*customEntry
-	customByPF  map[personField]*customEntry
+	people      *peopleTable
+	devs        *devTable
+	customs     *customTable
+	names       interned // folded device names, custom field keys
 	groups      map[uuid.UUID]*directory.Group
 	groupByKey  map[string]*directory.Group
 	groupByName map[string]*directory.Group
@@ -47,36 +43,12 @@ type personEntry struct {
 	key, name   string      // external key; target name as stored
 	supervisors []uuid.UUID // nil when none
 	fp          uint64      // personPrint of every other field
+	slot        int32       // the person's number in this job, for devices and values
 	passwordSet bool
 	existed     bool // the person was in the company before the job
 	written     bool // a person new in this job, already sent to the store
 	applied     bool // a row of this job for the person succeeded
-}
-
-// deviceEntry is what a job keeps of a device.
-type deviceEntry struct {
-	id, owner    uuid.UUID
-	key, name    string
-	typ          directory.DeviceType
-	order, delay int
-	fp           uint64 // devicePrint of the whole device
-}
-
-// customEntry is what a job keeps of a custom value.
-type customEntry struct {
-	id, person uuid.UUID
-	key, field string
-	fp         uint64 // customPrint of the whole value
-}
-
-type ownerName struct {
-	owner uuid.UUID
-	name  string // lower-cased
-}
-
-type personField struct {
-	person uuid.UUID
-	field  string
+	named       bool // a row of this archive named the person's key (mirror spares them)
 }
 
 type groupName struct {
@@ -96,16 +68,11 @@ type sizes struct{ people, devices, customs int }
 func loadIndex(v directory.View, n sizes) (*index, error) {
 	x := &index{
 		sites: map[uuid.UUID]*directory.Site{}, siteByKey: map[string]*directory.Site{}, siteByName: map[string]*directory.Site{},
-		people: make(map[uuid.UUID]*personEntry, n.people), personByKey: make(map[string]*personEntry, n.people),
-		personByID:  make(map[string]*personEntry, n.people),
-		deviceByKey: map[directory.DeviceType]map[string]*deviceEntry{}, deviceByOwn: map[ownerName]*deviceEntry{},
-		customByKey: map[string]*customEntry{}, customByPF: map[personField]*customEntry{},
+		people: newPeopleTable(n.people),
+		devs:   newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
 		members: map[uuid.UUID][]*directory.Member{},
-	}
-	for _, t := range directory.DeviceTypes {
-		x.deviceByKey[t] = map[string]*deviceEntry{}
 	}
 	// The store's rows are read on this goroutine and indexed on
 	// another, in batches: reading (the store's driver) and indexing
@@ -145,7 +112,8 @@ func (x *index) loadDevices(v directory.View, n int) error {
 	first := true
 	return inBackground(v.Devices, func(d *directory.Device) {
 		if first {
-			x.deviceByOwn, first = make(map[ownerName]*deviceEntry, n), false
+			x.devs.mem.free()
+			x.devs, first = newDevTable(n), false
 		}
 		x.putDevice(nil, d)
 	})
@@ -153,21 +121,21 @@ func (x *index) loadDevices(v directory.View, n int) error {
 
 // keepDevices drops every device entry but those keep wants.
 func (x *index) keepDevices(keep func(*deviceEntry) bool) {
-	own := map[ownerName]*deviceEntry{}
-	for k, e := range x.deviceByOwn {
-		if keep(e) {
-			own[k] = e
+	old := x.devs
+	kept := make([]bool, len(old.e))
+	n := 0
+	for i := range old.e {
+		if kept[i] = !old.e[i].dead && keep(&old.e[i]); kept[i] {
+			n++
 		}
 	}
-	x.deviceByOwn, x.deviceByID = own, nil
-	for t := range x.deviceByKey {
-		x.deviceByKey[t] = map[string]*deviceEntry{}
-	}
-	for _, e := range own {
-		if e.key != "" {
-			x.deviceByKey[e.typ][e.key] = e
+	x.devs = newDevTable(n)
+	for i := range old.e {
+		if e := &old.e[i]; kept[i] {
+			x.addDevice(*e, old.keys.get(e.key))
 		}
 	}
+	old.mem.free()
 }
 
 // loadCustoms and keepCustoms are loadDevices and keepDevices for custom
@@ -176,24 +144,38 @@ func (x *index) loadCustoms(v directory.View, n int) error {
 	first := true
 	return inBackground(v.CustomValues, func(c *directory.CustomValue) {
 		if first {
-			x.customByKey, x.customByPF, first = make(map[string]*customEntry, n), make(map[personField]*customEntry, n), false
+			x.customs.mem.free()
+			x.customs, first = newCustomTable(n), false
 		}
 		x.putCustom(nil, c)
 	})
 }
 
 func (x *index) keepCustoms(keep func(*customEntry) bool) {
-	byPF := map[personField]*customEntry{}
-	byKey := map[string]*customEntry{}
-	for k, e := range x.customByPF {
-		if keep(e) {
-			byPF[k] = e
-			if e.key != "" {
-				byKey[e.key] = e
-			}
+	old := x.customs
+	kept := make([]bool, len(old.e))
+	n := 0
+	for i := range old.e {
+		if kept[i] = !old.e[i].dead && keep(&old.e[i]); kept[i] {
+			n++
 		}
 	}
-	x.customByPF, x.customByKey = byPF, byKey
+	x.customs = newCustomTable(n)
+	for i := range old.e {
+		if e := &old.e[i]; kept[i] {
+			x.addCustom(*e, old.keys.get(e.key))
+		}
+	}
+	old.mem.free()
+}
+
+// free gives back the memory of the big tables (mapped); x is unusable
+// after.
+func (x *index) free() {
+	x.devs.mem.free()
+	x.customs.mem.free()
+	x.people.mem.free()
+	x.devs, x.customs, x.people = nil, nil, nil
 }
 
 // inBackground reads objects with read on this goroutine and indexes them
@@ -331,8 +313,12 @@ func customPrint(o *directory.CustomValue) uint64 {
 
 func (x *index) putSite(s *directory.Site) {
 	if old := x.sites[s.ID]; old != nil {
-		delete(x.siteByKey, old.ExternalKey)
-		delete(x.siteByName, fold(old.Name))
+		if x.siteByKey[old.ExternalKey] == old {
+			delete(x.siteByKey, old.ExternalKey)
+		}
+		if x.siteByName[fold(old.Name)] == old { // a swap may have given it to another
+			delete(x.siteByName, fold(old.Name))
+		}
 	}
 	x.sites[s.ID] = s
 	if s.ExternalKey != "" {
@@ -348,15 +334,22 @@ func (x *index) dropSite(s *directory.Site) {
 }
 
 func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *personEntry {
+	t := x.people
+	rekey, rename := true, true
 	if e == nil {
-		e = &personEntry{id: p.ID}
-		x.people[p.ID] = e
+		e = &personEntry{id: p.ID, slot: int32(len(t.all))}
+		t.all = append(t.all, e)
+		t.byID.set(idHash(e.id), e.slot, func(s int32) bool { return t.all[s] != nil && t.all[s].id == e.id })
 	} else {
-		if e.key != p.ExternalKey {
-			delete(x.personByKey, e.key)
+		// Out of the look-ups under the old key and name, into them under
+		// the new: the look-ups read the entries. A swap may have given
+		// the old name to another already (del then does nothing).
+		rekey, rename = e.key != p.ExternalKey, !foldEq(p.TargetName, fold(e.name))
+		if rekey && e.key != "" {
+			t.byKey.remove(e.slot, 0, e.key)
 		}
-		if old := fold(e.name); old != fold(p.TargetName) {
-			delete(x.personByID, old)
+		if rename {
+			t.byName.remove(e.slot, 0, fold(e.name))
 		}
 	}
 	e.site, e.key, e.name, e.fp, e.passwordSet = p.SiteID, p.ExternalKey, p.TargetName, fp, p.PasswordSet
@@ -365,10 +358,12 @@ func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *perso
 	} else {
 		e.supervisors = nil
 	}
-	if e.key != "" {
-		x.personByKey[e.key] = e
+	if rekey && e.key != "" {
+		t.byKey.add(e.slot, 0, e.key)
 	}
-	x.personByID[fold(e.name)] = e
+	if rename {
+		t.byName.add(e.slot, 0, fold(e.name))
+	}
 	return e
 }
 
@@ -377,80 +372,245 @@ func (x *index) putPerson(e *personEntry, p *directory.Person, fp uint64) *perso
 // follow: removals run in reverse dependency order, so nothing looks up a
 // removed person's devices or values afterwards.
 func (x *index) dropPerson(e *personEntry) {
-	delete(x.people, e.id)
-	delete(x.personByKey, e.key)
-	delete(x.personByID, fold(e.name))
+	t := x.people
+	t.byID.del(idHash(e.id), e.slot)
+	if e.key != "" {
+		t.byKey.remove(e.slot, 0, e.key)
+	}
+	t.byName.remove(e.slot, 0, fold(e.name))
+	t.all[e.slot] = nil
 }
 
-func (x *index) putDevice(e *deviceEntry, d *directory.Device) *deviceEntry {
+// person returns the person with the ID, or nil.
+func (x *index) person(id uuid.UUID) *personEntry { return x.people.find(id) }
+
+// personByKey returns the person with the external key, or nil.
+func (x *index) personByKey(key string) *personEntry { return x.people.findKey(key) }
+
+// personNamed returns the person with the target name (any case), or nil.
+func (x *index) personNamed(name string) *personEntry { return x.people.findName(fold(name)) }
+
+// eachPerson calls fn for every person.
+func (x *index) eachPerson(fn func(*personEntry)) {
+	for _, e := range x.people.all {
+		if e != nil {
+			fn(e)
+		}
+	}
+}
+
+// slotOf returns the slot of the person with the ID, -1 for none.
+func (x *index) slotOf(id uuid.UUID) int32 {
+	if p := x.person(id); p != nil {
+		return p.slot
+	}
+	return -1
+}
+
+// deviceByKey returns the company's device of the type with the key, or nil.
+func (x *index) deviceByKey(t directory.DeviceType, key string) *deviceEntry {
+	if key == "" {
+		return nil
+	}
+	if i := x.devs.byKey.find(typeIndex(t), key); i >= 0 {
+		return &x.devs.e[i]
+	}
+	return nil
+}
+
+// deviceByOwn returns the owner's device with the name (any case), or nil.
+func (x *index) deviceByOwn(owner *personEntry, name string) *deviceEntry {
+	n, ok := x.names.lookup(fold(name))
+	if !ok {
+		return nil
+	}
+	if i := x.devs.byOwn.find(ownKey(owner.slot, n)); i >= 0 {
+		return &x.devs.e[i]
+	}
+	return nil
+}
+
+func (x *index) deviceKey(e *deviceEntry) string  { return x.devs.keys.get(e.key) }
+func (x *index) deviceName(e *deviceEntry) string { return x.names.strs[e.name] } // folded
+
+// addDevice appends an entry (with key) to the device table.
+func (x *index) addDevice(e deviceEntry, key string) {
+	t := x.devs
+	i := int32(len(t.e))
+	e.key, e.slot = t.keys.put(key), i
+	t.e = append(t.e, e)
+	if key != "" {
+		t.byKey.add(i, e.typ, key)
+	}
+	t.byOwn.set(ownKey(e.owner, e.name), i)
+	if t.byID != nil {
+		t.byID[e.id] = i
+	}
+}
+
+// putDevice records a device the company has: e is its entry, nil for one
+// not yet in the index (loading).
+func (x *index) putDevice(e *deviceEntry, d *directory.Device) {
+	n := deviceEntry{id: d.ID, fp: devicePrint(d), owner: x.slotOf(d.OwnerID), name: x.names.id(fold(d.Name)),
+		order: int32(d.Order), delay: int32(d.Delay), typ: typeIndex(d.Type)}
 	if e == nil {
-		e = &deviceEntry{id: d.ID}
-		if x.deviceByID != nil {
-			x.deviceByID[d.ID] = e
-		}
+		x.addDevice(n, d.ExternalKey)
+		return
+	}
+	t := x.devs
+	i := e.slot
+	// Out of the look-ups under the old key and name, the entry changed,
+	// into them under the new: the look-ups read the entries.
+	old := x.deviceKey(e)
+	rekey := old != d.ExternalKey || e.typ != n.typ
+	if rekey && old != "" {
+		t.byKey.remove(i, e.typ, old)
+	}
+	t.byOwn.del(ownKey(e.owner, e.name), i)
+	if rekey {
+		n.key = t.keys.put(d.ExternalKey)
 	} else {
-		if x.deviceByKey[e.typ][e.key] == e {
-			delete(x.deviceByKey[e.typ], e.key)
-		}
-		delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
+		n.key = e.key
 	}
-	e.owner, e.key, e.name, e.typ, e.order, e.delay, e.fp = d.OwnerID, d.ExternalKey, d.Name, d.Type, d.Order, d.Delay, devicePrint(d)
-	if e.key != "" {
-		x.deviceByKey[e.typ][e.key] = e
+	n.slot, n.named = i, e.named
+	*e = n
+	if rekey && d.ExternalKey != "" {
+		t.byKey.add(i, n.typ, d.ExternalKey)
 	}
-	x.deviceByOwn[ownerName{e.owner, fold(e.name)}] = e
-	return e
+	t.byOwn.set(ownKey(n.owner, n.name), i)
 }
 
 func (x *index) dropDevice(e *deviceEntry) {
-	if x.deviceByKey[e.typ][e.key] == e {
-		delete(x.deviceByKey[e.typ], e.key)
+	t := x.devs
+	i := e.slot
+	if k := x.deviceKey(e); k != "" {
+		t.byKey.remove(i, e.typ, k)
 	}
-	delete(x.deviceByOwn, ownerName{e.owner, fold(e.name)})
-	if x.deviceByID != nil {
-		delete(x.deviceByID, e.id)
+	t.byOwn.del(ownKey(e.owner, e.name), i)
+	if t.byID != nil {
+		delete(t.byID, e.id)
 	}
+	e.dead = true
 }
 
 // device returns the device with the ID, or nil.
 func (x *index) device(id uuid.UUID) *deviceEntry {
-	if x.deviceByID == nil {
-		x.deviceByID = make(map[uuid.UUID]*deviceEntry, len(x.deviceByOwn))
-		for _, e := range x.deviceByOwn {
-			x.deviceByID[e.id] = e
+	t := x.devs
+	if t.byID == nil {
+		t.byID = make(map[uuid.UUID]int32, len(t.e))
+		for i := range t.e {
+			if !t.e[i].dead {
+				t.byID[t.e[i].id] = int32(i)
+			}
 		}
 	}
-	return x.deviceByID[id]
+	if i, ok := t.byID[id]; ok {
+		return &t.e[i]
+	}
+	return nil
 }
 
-func (x *index) putCustom(e *customEntry, c *directory.CustomValue) *customEntry {
-	if e == nil {
-		e = &customEntry{id: c.ID}
-	} else {
-		if x.customByKey[e.key] == e {
-			delete(x.customByKey, e.key)
+// eachDevice calls fn for every device of the type with an external key.
+func (x *index) eachDevice(typ directory.DeviceType, fn func(e *deviceEntry, key string)) {
+	ti := typeIndex(typ)
+	for i := range x.devs.e {
+		if e := &x.devs.e[i]; !e.dead && e.typ == ti && e.key.n != 0 {
+			fn(e, x.deviceKey(e))
 		}
-		delete(x.customByPF, personField{e.person, e.field})
 	}
-	e.person, e.key, e.field, e.fp = c.PersonID, c.ExternalKey, c.FieldKey, customPrint(c)
-	if e.key != "" {
-		x.customByKey[e.key] = e
+}
+
+// customByKey returns the company's custom value with the key, or nil.
+func (x *index) customByKey(key string) *customEntry {
+	if key == "" {
+		return nil
 	}
-	x.customByPF[personField{e.person, e.field}] = e
-	return e
+	if i := x.customs.byKey.find(0, key); i >= 0 {
+		return &x.customs.e[i]
+	}
+	return nil
+}
+
+// customByPF returns the person's value of the field, or nil.
+func (x *index) customByPF(person *personEntry, field string) *customEntry {
+	f, ok := x.names.lookup(field)
+	if !ok {
+		return nil
+	}
+	if i := x.customs.byPF.find(ownKey(person.slot, f)); i >= 0 {
+		return &x.customs.e[i]
+	}
+	return nil
+}
+
+func (x *index) customKey(e *customEntry) string { return x.customs.keys.get(e.key) }
+
+func (x *index) addCustom(e customEntry, key string) {
+	t := x.customs
+	i := int32(len(t.e))
+	e.key, e.slot = t.keys.put(key), i
+	t.e = append(t.e, e)
+	if key != "" {
+		t.byKey.add(i, 0, key)
+	}
+	t.byPF.set(ownKey(e.person, e.field), i)
+}
+
+// putCustom is putDevice for custom values.
+func (x *index) putCustom(e *customEntry, c *directory.CustomValue) {
+	n := customEntry{id: c.ID, fp: customPrint(c), person: x.slotOf(c.PersonID), field: x.names.id(c.FieldKey)}
+	if e == nil {
+		x.addCustom(n, c.ExternalKey)
+		return
+	}
+	t := x.customs
+	i := e.slot
+	old := x.customKey(e)
+	rekey := old != c.ExternalKey
+	if rekey && old != "" {
+		t.byKey.remove(i, 0, old)
+	}
+	t.byPF.del(ownKey(e.person, e.field), i)
+	if rekey {
+		n.key = t.keys.put(c.ExternalKey)
+	} else {
+		n.key = e.key
+	}
+	n.slot, n.named = i, e.named
+	*e = n
+	if rekey && c.ExternalKey != "" {
+		t.byKey.add(i, 0, c.ExternalKey)
+	}
+	t.byPF.set(ownKey(n.person, n.field), i)
 }
 
 func (x *index) dropCustom(e *customEntry) {
-	if x.customByKey[e.key] == e {
-		delete(x.customByKey, e.key)
+	t := x.customs
+	i := e.slot
+	if k := x.customKey(e); k != "" {
+		t.byKey.remove(i, 0, k)
 	}
-	delete(x.customByPF, personField{e.person, e.field})
+	t.byPF.del(ownKey(e.person, e.field), i)
+	e.dead = true
+}
+
+// eachCustom calls fn for every custom value with an external key.
+func (x *index) eachCustom(fn func(e *customEntry, key string)) {
+	for i := range x.customs.e {
+		if e := &x.customs.e[i]; !e.dead && e.key.n != 0 {
+			fn(e, x.customKey(e))
+		}
+	}
 }
 
 func (x *index) putGroup(g *directory.Group) {
 	if old := x.groups[g.ID]; old != nil {
-		delete(x.groupByKey, old.ExternalKey)
-		delete(x.groupByName, fold(old.TargetName))
+		if x.groupByKey[old.ExternalKey] == old {
+			delete(x.groupByKey, old.ExternalKey)
+		}
+		if x.groupByName[fold(old.TargetName)] == old { // a swap may have given it to another
+			delete(x.groupByName, fold(old.TargetName))
+		}
 	}
 	x.groups[g.ID] = g
 	if g.ExternalKey != "" {
@@ -473,8 +633,12 @@ func (x *index) dropGroup(g *directory.Group) {
 
 func (x *index) putShift(s *directory.Shift) {
 	if old := x.shifts[s.ID]; old != nil {
-		delete(x.shiftByKey, old.ExternalKey)
-		delete(x.shiftByName, groupName{old.GroupID, fold(old.Name)})
+		if x.shiftByKey[old.ExternalKey] == old {
+			delete(x.shiftByKey, old.ExternalKey)
+		}
+		if k := (groupName{old.GroupID, fold(old.Name)}); x.shiftByName[k] == old {
+			delete(x.shiftByName, k)
+		}
 	}
 	x.shifts[s.ID] = s
 	if s.ExternalKey != "" {
@@ -494,10 +658,10 @@ func (x *index) dropShift(s *directory.Shift) {
 
 // siteInUse reports whether a person or group uses the site.
 func (x *index) siteInUse(id uuid.UUID) bool {
-	for _, p := range x.people {
-		if p.site == id {
-			return true
-		}
+	inUse := false
+	x.eachPerson(func(p *personEntry) { inUse = inUse || p.site == id })
+	if inUse {
+		return true
 	}
 	for _, g := range x.groups {
 		if g.SiteID == id {
@@ -511,7 +675,7 @@ func (x *index) siteInUse(id uuid.UUID) bool {
 func (x *index) externalKeyOf(m *directory.Member) string {
 	switch m.Type {
 	case directory.MemberPerson:
-		if p := x.people[m.MemberID]; p != nil {
+		if p := x.person(m.MemberID); p != nil {
 			return p.key
 		}
 	case directory.MemberGroup:
@@ -524,7 +688,7 @@ func (x *index) externalKeyOf(m *directory.Member) string {
 		}
 	case directory.MemberDevice:
 		if d := x.device(m.MemberID); d != nil {
-			return d.key
+			return x.deviceKey(d)
 		}
 	}
 	return ""

@@ -46,6 +46,7 @@ package engine_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -480,6 +481,9 @@ type mrun struct {
 	replaced    map[string]bool            // shifts that DS_TEAMS upserted
 	applied     map[string]map[string]bool // file -> keys of rows upserted
 	sitesOK     map[string]bool            // folded SITENAMEs of rows upserted
+	// prevNames and endNames: names after the previous round and this
+	// one (see apply).
+	prevNames, endNames map[string]map[string]string
 }
 
 // dependsOnFailed reports whether a reference to key of file names a row
@@ -496,7 +500,36 @@ type pendingRemoval struct {
 }
 
 // apply runs one archive through the model.
+//
+// A name fails a row only when another object holds it in the end state
+// (processing.md §4), so that objects of one archive may trade names (a
+// swap). The model finds that end state plainly: it applies the archive
+// without name checks, then again and again, each time failing a row whose
+// name another object held once the previous round had applied the row's
+// file, until two rounds agree. Failures only grow from round to round (a
+// failed row keeps its old name and can only take names away from
+// others), so the rounds end.
 func (m *model) apply(s pstep) modelResult {
+	start := m.clone()
+	var prev map[string]map[string]string
+	var last modelResult
+	for round := 0; ; round++ {
+		*m = *start.clone()
+		res, end := m.applyRound(s, prev)
+		if round > 0 && maps.Equal(res.outcomes, last.outcomes) {
+			return res
+		}
+		if round > 50 {
+			panic("model: name rounds do not settle")
+		}
+		prev, last = end, res
+	}
+}
+
+// applyRound applies the archive once; prev holds, per file, the name of
+// every object (by key) after the previous round applied that file (nil:
+// no name checks). It returns the names of this round.
+func (m *model) applyRound(s pstep, prev map[string]map[string]string) (modelResult, map[string]map[string]string) {
 	// Values are trimmed of surrounding spaces and tabs (format.md §2).
 	trimmed := map[string][]prow{}
 	for f, rows := range s.files {
@@ -512,17 +545,23 @@ func (m *model) apply(s pstep) modelResult {
 	r := &mrun{m: m, start: m.clone(), s: s,
 		res:   modelResult{outcomes: map[string]string{}, events: map[string]string{}, removedByMirror: map[string]int{}},
 		named: map[string]map[string]bool{}, failed: map[string]map[string]bool{}, failedSites: map[string]bool{},
-		ignore: map[string]bool{}, replaced: map[string]bool{}, applied: map[string]map[string]bool{}, sitesOK: map[string]bool{}}
+		ignore: map[string]bool{}, replaced: map[string]bool{}, applied: map[string]map[string]bool{}, sitesOK: map[string]bool{},
+		prevNames: prev, endNames: map[string]map[string]string{}}
 	for _, n := range s.ignore {
 		r.ignore[mfold(n)] = true
 	}
 	r.validate()
 	r.sites()
+	r.noteNames(archive.FileSites)
 	r.people()
+	r.noteNames(archive.FileUsers)
 	r.devices(archive.FileEmail)
+	r.noteNames("devices")
 	r.devices(archive.FileVoice)
+	r.noteNames("devices")
 	r.customs()
 	r.groups()
+	r.noteNames(archive.FileGroups)
 	r.shifts()
 	r.memberships()
 	if knownIssueInsertBeforeUpdate {
@@ -530,14 +569,50 @@ func (m *model) apply(s pstep) modelResult {
 			// The engine's transaction fails: nothing changes.
 			*r.m = *r.start
 			r.res.abort = clash
-			return r.res
+			return r.res, r.endNames
 		}
 	}
 	r.remove()
 	if s.mirror {
 		r.mirror()
 	}
-	return r.res
+	return r.res, r.endNames
+}
+
+// noteNames records the name of every object of a kind ("devices": the
+// owner's key and the device name) as the round left them.
+func (r *mrun) noteNames(kind string) {
+	names := map[string]string{}
+	switch kind {
+	case archive.FileSites:
+		for k, o := range r.m.Sites {
+			names[k] = mfold(o.Name)
+		}
+	case archive.FileUsers:
+		for k, o := range r.m.People {
+			names[k] = mfold(o.UserID)
+		}
+	case archive.FileGroups:
+		for k, o := range r.m.Groups {
+			names[k] = mfold(o.Name)
+		}
+	case "devices":
+		for id, o := range r.m.Devices {
+			names[id.Type+"|"+id.Key] = o.Owner + "|" + mfold(o.Name)
+		}
+	}
+	r.endNames[kind] = names
+}
+
+// nameTaken reports whether an object other than key held the name after
+// the previous round applied the file (kind as noteNames).
+func (r *mrun) nameTaken(kind, key, name string) bool {
+	for k, n := range r.prevNames[kind] {
+		if n == name && k != key {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *mrun) outcome(file string, i int, o string) {
@@ -724,7 +799,7 @@ func (r *mrun) sites() {
 	f := archive.FileSites
 	r.each(f, func(i int, row prow, key string) {
 		s := mSite{Name: row["SITENAME"], Status: row["STATUS"], City: row["CITY"], Owned: yn(row["IS_EXTERNALLY_OWNED"])}
-		if other, ok := r.m.siteNamed(s.Name); ok && other != key {
+		if r.nameTaken(f, key, mfold(s.Name)) {
 			r.fail(f, i, key) // name collision
 			r.failedSites[mfold(s.Name)] = true
 			return
@@ -789,7 +864,7 @@ func (r *mrun) people() {
 			r.fail(f, i, key) // people and groups share one name space
 			return
 		}
-		if other, ok := r.m.personNamed(p.UserID); ok && other != key {
+		if r.nameTaken(f, key, mfold(p.UserID)) {
 			r.fail(f, i, key)
 			return
 		}
@@ -851,7 +926,7 @@ func (r *mrun) devices(f string) {
 			r.failRef(f, i, key, archive.FileUsers, d.Owner)
 			return
 		}
-		if other, ok := r.m.deviceNamed(d.Owner, d.Name); ok && other != id {
+		if r.nameTaken("devices", t+"|"+key, d.Owner+"|"+mfold(d.Name)) {
 			r.fail(f, i, key) // a person has one device per name
 			return
 		}
@@ -913,7 +988,7 @@ func (r *mrun) groups() {
 			r.fail(f, i, key)
 			return
 		}
-		if other, ok := r.m.groupNamed(g.Name); ok && other != key {
+		if r.nameTaken(f, key, mfold(g.Name)) {
 			r.fail(f, i, key) // groups are never adopted
 			return
 		}

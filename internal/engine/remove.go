@@ -77,25 +77,25 @@ func (r *run) removeByKey(l *archive.Layout, key string, done func(string), fail
 		r.x.dropSite(s)
 		r.dels.sites = append(r.dels.sites, s.ID)
 	case l.Name == archive.FileUsers:
-		p := r.x.personByKey[key]
+		p := r.x.personByKey(key)
 		if p == nil {
 			return false
 		}
 		r.x.dropPerson(p)
 		r.dels.people = append(r.dels.people, p.id)
 	case l.DeviceType != "":
-		d := r.x.deviceByKey[directory.DeviceType(l.DeviceType)][key]
+		d := r.x.deviceByKey(directory.DeviceType(l.DeviceType), key)
 		if d == nil {
 			return false
 		}
-		if r.ignore[fold(d.name)] {
+		if r.ignore[r.x.deviceName(d)] {
 			done(Ignored)
 			return true
 		}
 		r.x.dropDevice(d)
 		r.dels.devices = append(r.dels.devices, d.id)
 	case l.Name == archive.FileCustomValues:
-		c := r.x.customByKey[key]
+		c := r.x.customByKey(key)
 		if c == nil {
 			return false
 		}
@@ -134,19 +134,23 @@ func (r *run) mirror() error {
 		case l.Name == archive.FileSites:
 			keys = unnamed(r.x.siteByKey, r.named, l.Name)
 		case l.Name == archive.FileUsers:
-			for k, p := range r.x.personByKey {
-				if p.existed && !r.named.has(l.Name, k) { // new people are named
-					keys = append(keys, k)
+			r.x.eachPerson(func(p *personEntry) {
+				if p.key != "" && p.existed && !p.named { // new people are spared
+					keys = append(keys, p.key)
 				}
-			}
+			})
 		case l.DeviceType != "":
-			for k, d := range r.x.deviceByKey[directory.DeviceType(l.DeviceType)] {
-				if !r.named.has(l.Name, k) && !r.ignore[fold(d.name)] {
+			r.x.eachDevice(directory.DeviceType(l.DeviceType), func(d *deviceEntry, k string) {
+				if !d.named && !r.ignore[r.x.deviceName(d)] {
 					keys = append(keys, k)
 				}
-			}
+			})
 		case l.Name == archive.FileCustomValues:
-			keys = unnamed(r.x.customByKey, r.named, l.Name)
+			r.x.eachCustom(func(c *customEntry, k string) {
+				if !c.named {
+					keys = append(keys, k)
+				}
+			})
 		case l.Name == archive.FileGroups:
 			keys = unnamed(r.x.groupByKey, r.named, l.Name)
 		case l.Name == archive.FileTeams:

@@ -181,7 +181,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 	switch t {
 	case directory.MemberPerson:
 		file = archive.FileUsers
-		if p := r.x.personByKey[memberKey]; p != nil {
+		if p := r.x.personByKey(memberKey); p != nil {
 			id = p.id
 		}
 	case directory.MemberGroup:
@@ -201,7 +201,7 @@ func (r *run) member(get func(string) string, cascade bool) (*directory.Member, 
 				file = dl.Name
 			}
 		}
-		if d := r.x.deviceByKey[sub][memberKey]; d != nil {
+		if d := r.x.deviceByKey(sub, memberKey); d != nil {
 			id = d.id
 		} else if newID, ok := r.newDevices[sub][memberKey]; ok {
 			id = newID
