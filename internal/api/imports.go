@@ -248,14 +248,33 @@ func (s *server) importReport(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// decide answers approve and reject: this service has no safety gate yet,
-// so no job is ever HELD.
+// decide answers approve and reject of a HELD job (processing.md §6):
+// approve queues it again, to be applied as it is (a batch run is
+// triggered when this service runs a scheduler); reject ends it REJECTED.
 func (s *server) decide(w http.ResponseWriter, r *http.Request, c *call) error {
 	j, err := s.job(r, c)
 	if err != nil {
 		return err
 	}
-	return errorf(http.StatusConflict, "import job %s is %s, not HELD: only a HELD job can be approved or rejected", j.ID, j.Status)
+	approve := strings.HasSuffix(r.URL.Path, "/approve")
+	d, err := s.Store.Decide(r.Context(), c.company.ID, j.ID, approve, c.user.Login, time.Now().UTC())
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		return notFound("no import job %q", c.params[0])
+	case errors.Is(err, directory.ErrNotHeld):
+		cur, gerr := s.Store.Job(r.Context(), c.company.ID, j.ID)
+		if gerr == nil {
+			j = cur
+		}
+		return errorf(http.StatusConflict, "import job %s is %s, not HELD: only a HELD job can be approved or rejected", j.ID, j.Status)
+	case err != nil:
+		return err
+	}
+	if approve && s.Trigger != nil {
+		s.Trigger()
+	}
+	writeJSON(w, http.StatusOK, jobOut(d, s.uploaders(r, c, d)))
+	return nil
 }
 
 func (s *server) batchRun(w http.ResponseWriter, r *http.Request, c *call) error {

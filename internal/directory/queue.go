@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +27,48 @@ type Queue interface {
 	// the process (or its database session) ends, whichever comes first:
 	// a run killed with kill -9 leaves no lock behind.
 	Claim(ctx context.Context, company uuid.UUID) (Claim, error)
+	// Decide ends the wait of a HELD job (processing.md §6) in one
+	// transaction: approve sets it QUEUED again with an APPROVED detail
+	// (Approved reports it), so the next batch run applies it as it is;
+	// reject ends it REJECTED and deletes its archive. Updated (and
+	// Finished on reject) = now. A job of another status is ErrNotHeld,
+	// a missing one ErrNotFound.
+	Decide(ctx context.Context, company, job uuid.UUID, approve bool, by string, now time.Time) (*Job, error)
+}
+
+// ErrNotHeld is wrapped by Decide's error for a job that is not HELD.
+var ErrNotHeld = errors.New("not HELD")
+
+// EventApproved is the event of the detail that Decide adds to an
+// approved job; EventSafetyLimit the one of the details of a HELD job.
+const (
+	EventApproved    = "APPROVED"
+	EventSafetyLimit = "SAFETY_LIMIT"
+)
+
+// Approved reports whether an administrator approved the job since it was
+// last held: its last detail is Decide's APPROVED one.
+func (j *Job) Approved() bool {
+	return len(j.Details) > 0 && j.Details[len(j.Details)-1].Event == EventApproved
+}
+
+// DecideJob is Decide's change to a job read in its transaction: it
+// returns ErrNotHeld unless the job is HELD.
+func DecideJob(j *Job, approve bool, by string, now time.Time) error {
+	if j.Status != JobHeld {
+		return fmt.Errorf("job %s is %s: %w", j.ID, j.Status, ErrNotHeld)
+	}
+	j.Updated = now
+	if approve {
+		j.Status = JobQueued
+		j.Details = append(j.Details, Detail{Synchronizer: "SAFETY", Event: EventApproved, Status: "WARNING", Level: "ARCHIVE",
+			Time: now, Message: "approved by " + by + ": the job is applied as it is by the next batch run"})
+		return nil
+	}
+	j.Status, j.Finished = JobRejected, now
+	j.Details = append(j.Details, Detail{Synchronizer: "SAFETY", Event: "REJECTED", Status: "WARNING", Level: "ARCHIVE",
+		Time: now, Message: "rejected by " + by + ": nothing was changed"})
+	return nil
 }
 
 // Claim is one run's exclusive hold on one company's queue. While a run

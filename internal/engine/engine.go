@@ -30,6 +30,9 @@ type Job struct {
 	ID            uuid.UUID // uuid.Nil: a new one
 	By            string
 	ClientVersion string
+	// Approved skips the safety gate: an administrator approved the job
+	// the gate held (processing.md §6).
+	Approved bool
 }
 
 // ErrInvalidArchive is wrapped by Apply's error when the archive has
@@ -104,6 +107,7 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 	}
 	defer a.Close()
 	// Pass 2: apply, in one transaction.
+	var held []string
 	err = e.Store.Update(ctx, company.ID, func(tx directory.Tx) error {
 		r, err := newRun(e, company, res, a, tx, rowErrs, job)
 		if err != nil {
@@ -117,9 +121,32 @@ func (e *Engine) Apply(ctx context.Context, company *directory.Company, path str
 		if err := r.apply(); err != nil {
 			return err
 		}
+		had := r.x.had
 		r.finish()
+		if !req.Approved {
+			if held = gate(company.Config.Limits, r.man.Version, r.man.Mirror, had, r.summary, r.keepPeople); held != nil {
+				return errHeld
+			}
+		}
+		if req.Approved {
+			job.Details = append(job.Details, directory.Detail{Synchronizer: "SAFETY", Event: directory.EventApproved,
+				Status: "WARNING", Level: "ARCHIVE", Time: e.now(), Message: "an administrator approved the job: the safety limits were not checked"})
+		}
 		return tx.SaveJob(job)
 	})
+	if errors.Is(err, errHeld) {
+		// Nothing was committed; the report says what the job would do.
+		job.Status = directory.JobHeld
+		job.Finished = time.Time{}
+		for _, m := range held {
+			job.Details = append(job.Details, directory.Detail{Synchronizer: "SAFETY", Event: directory.EventSafetyLimit,
+				Status: "WARNING", Level: "ARCHIVE", Time: e.now(), Message: m + "; nothing was changed: an administrator approves or rejects the job"})
+		}
+		if err := e.Store.SaveJob(ctx, job); err != nil {
+			return nil, err
+		}
+		return job, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +197,7 @@ type run struct {
 	deviceMembers map[directory.DeviceType]map[string]bool
 	replaced      map[uuid.UUID]bool // shifts that DS_TEAMS upserted: their members come from the file
 	ignore        map[string]bool    // lower-cased device names to ignore
+	keepPeople    int                // DS_USERS rows with ACTION=Y (the safety gate)
 }
 
 type removal struct {
@@ -395,6 +423,9 @@ func (r *run) each(l *archive.Layout, keyOf func(*archive.Row) string, fn func(r
 		key := keyOf(row)
 		r.name(l, key)
 		action := row.Value("ACTION")
+		if action == "Y" && l.Name == archive.FileUsers {
+			r.keepPeople++
+		}
 		if action != "Y" && action != "R" {
 			r.detail(l, row.Line, key, "WARNING", "ROW", "IGNORED_ROW", "ACTION", action, "ACTION is neither Y nor R; the row is ignored")
 			r.outcome(l, row.Line, key, Ignored)

@@ -134,9 +134,14 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
+// addCompany adds a company with the default configuration but the safety
+// gate switched off: the rule tests remove as much as they like, and
+// gate_test.go tests the gate.
 func addCompany(t *testing.T, st directory.Store, name string) *directory.Company {
 	t.Helper()
-	co := &directory.Company{Name: name, EpicEnabled: true, Config: directory.DefaultConfig()}
+	cfg := directory.DefaultConfig()
+	cfg.Limits.Enabled = false
+	co := &directory.Company{Name: name, EpicEnabled: true, Config: cfg}
 	if err := st.CreateCompany(context.Background(), co); err != nil {
 		t.Fatal(err)
 	}

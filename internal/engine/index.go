@@ -35,6 +35,7 @@ type index struct {
 	shiftByKey  map[string]*directory.Shift
 	shiftByName map[groupName]*directory.Shift
 	members     map[uuid.UUID][]*directory.Member // by shift
+	had         map[string]int                    // objects the company had, by gate type (gate.go)
 }
 
 // personEntry is what a job keeps of a person.
@@ -72,7 +73,7 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 		devs:   newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
-		members: map[uuid.UUID][]*directory.Member{},
+		members: map[uuid.UUID][]*directory.Member{}, had: map[string]int{},
 	}
 	// The store's rows are read on this goroutine and indexed on
 	// another, in batches: reading (the store's driver) and indexing
@@ -87,7 +88,10 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	}()
 	err := each(v.Sites, work, x.putSite)
 	if err == nil {
-		err = each(v.People, work, func(p *directory.Person) { x.putPerson(nil, p, personPrint(p)).existed = true })
+		err = each(v.People, work, func(p *directory.Person) {
+			x.putPerson(nil, p, personPrint(p)).existed = true
+			x.had[gatePeople]++
+		})
 	}
 	if err == nil {
 		err = each(v.Groups, work, x.putGroup)
@@ -100,6 +104,7 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 	}
 	close(work)
 	<-done
+	x.had[gateSites], x.had[gateGroups], x.had[gateShifts] = len(x.sites), len(x.groups), len(x.shifts)
 	return x, err
 }
 
@@ -116,6 +121,7 @@ func (x *index) loadDevices(v directory.View, n int) error {
 			x.devs, first = newDevTable(n), false
 		}
 		x.putDevice(nil, d)
+		x.had[gateDevices]++
 	})
 }
 
@@ -148,6 +154,7 @@ func (x *index) loadCustoms(v directory.View, n int) error {
 			x.customs, first = newCustomTable(n), false
 		}
 		x.putCustom(nil, c)
+		x.had[gateCustoms]++
 	})
 }
 

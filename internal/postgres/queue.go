@@ -277,3 +277,33 @@ func (c *claim) DropArchive(ctx context.Context, job uuid.UUID) error {
 	}
 	return nil
 }
+
+// Decide implements directory.Queue.
+func (s *Store) Decide(ctx context.Context, company, id uuid.UUID, approve bool, by string, now time.Time) (*directory.Job, error) {
+	var j *directory.Job
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+`, details, rows FROM jobs
+			WHERE company_id = $1 AND id = $2 FOR UPDATE`, pgID(company), pgID(id)), true)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := directory.DecideJob(j, approve, by, now); err != nil {
+			return err
+		}
+		if err := saveJob(ctx, tx, j); err != nil {
+			return err
+		}
+		if !approve {
+			_, err = tx.Exec(ctx, `DELETE FROM archives WHERE company_id = $1 AND job_id = $2`, pgID(company), pgID(id))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decide job %s: %w", id, err)
+	}
+	return j, nil
+}

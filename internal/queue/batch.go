@@ -176,7 +176,8 @@ func (s *Service) apply(ctx context.Context, cl directory.Claim, co *directory.C
 	}
 	tk.Archive = nil // the file has it; let the memory go during the apply
 	log.Info("applying", "name", tk.Job.Name, "rows", tk.Job.Total)
-	job, err := s.Engine.Apply(runCtx, co, path, engine.Job{ID: tk.Job.ID, By: tk.Job.By, ClientVersion: tk.Job.ClientVersion})
+	job, err := s.Engine.Apply(runCtx, co, path, engine.Job{ID: tk.Job.ID, By: tk.Job.By, ClientVersion: tk.Job.ClientVersion,
+		Approved: tk.Job.Approved()})
 	switch {
 	case errors.Is(err, engine.ErrInvalidArchive) && job != nil:
 		log.Info("job failed: invalid archive", "err", err)

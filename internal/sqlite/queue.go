@@ -222,3 +222,33 @@ func (c *claim) DropArchive(ctx context.Context, job uuid.UUID) error {
 	}
 	return nil
 }
+
+// Decide implements directory.Queue.
+func (s *Store) Decide(ctx context.Context, company, id uuid.UUID, approve bool, by string, now time.Time) (*directory.Job, error) {
+	var j *directory.Job
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+`, details, rows FROM jobs
+			WHERE id = ? AND company_id = ?`, blob(id), blob(company)), true)
+		if errors.Is(err, sql.ErrNoRows) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := directory.DecideJob(j, approve, by, now); err != nil {
+			return err
+		}
+		if err := saveJob(ctx, tx, j); err != nil {
+			return err
+		}
+		if !approve {
+			_, err = tx.ExecContext(ctx, `DELETE FROM archives WHERE job_id = ?`, blob(id))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decide job %s: %w", id, err)
+	}
+	return j, nil
+}
