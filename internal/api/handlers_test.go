@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -268,6 +269,35 @@ func apiSuite(t *testing.T, open func(testing.TB) directory.Store) {
 		_ = recs
 		wantError(t, admin.do("POST", "/api/xm/1/imports/"+id+"/approve", nil, ""), 409, "HELD")
 		wantError(t, admin.get("/api/xm/1/imports/not-a-uuid"), 404)
+	})
+
+	t.Run("Decide", func(t *testing.T) {
+		admin.t, reader.t = t, t
+		heldJob := func() string {
+			t.Helper()
+			now := time.Now().UTC()
+			j := &directory.Job{ID: uuid.New(), CompanyID: f.acme.ID, Name: "half.zip", Status: directory.JobHeld, By: "uploader",
+				Started: now, Updated: now, Details: []directory.Detail{{Synchronizer: "SAFETY", Event: directory.EventSafetyLimit,
+					Status: "WARNING", Level: "ARCHIVE", Time: now, Message: "would remove 50 of 100 people (50 %)"}}}
+			if err := st.SaveJob(t.Context(), j); err != nil {
+				t.Fatal(err)
+			}
+			return j.ID.String()
+		}
+		a, b := heldJob(), heldJob()
+		wantError(t, reader.do("POST", "/api/xm/1/imports/"+a+"/approve", nil, ""), 403, "company-admin")
+		wantError(t, reader.do("POST", "/api/xm/1/imports/"+a+"/reject", nil, ""), 403, "company-admin")
+		if m := admin.do("POST", "/api/xm/1/imports/"+a+"/approve", nil, "").json(t); m["status"] != "QUEUED" {
+			t.Errorf("approve: %v, want QUEUED", m)
+		}
+		wantError(t, admin.do("POST", "/api/xm/1/imports/"+a+"/approve", nil, ""), 409, "is QUEUED, not HELD")
+		wantError(t, admin.do("POST", "/api/xm/1/imports/"+a+"/reject", nil, ""), 409, "is QUEUED, not HELD")
+		if m := admin.do("POST", "/api/xm/1/imports/"+b+"/reject", nil, "").json(t); m["status"] != "REJECTED" {
+			t.Errorf("reject: %v, want REJECTED", m)
+		}
+		wantError(t, admin.do("POST", "/api/xm/1/imports/"+b+"/approve", nil, ""), 409, "is REJECTED, not HELD")
+		wantError(t, as("beta-admin").do("POST", "/api/xm/1/imports/"+heldJob()+"/approve", nil, ""), 404)
+		wantError(t, admin.do("POST", "/api/xm/1/imports/"+uuid.NewString()+"/reject", nil, ""), 404)
 	})
 
 	t.Run("Errors", func(t *testing.T) {
