@@ -111,7 +111,7 @@ archives that epic uploads.
 	company := &cobra.Command{Use: "company", Short: "create, list and show companies", Args: cobra.NoArgs,
 		Long: "Create, list and show companies. A company is one tenant: its directory, its configuration and its jobs.",
 		RunE: func(c *cobra.Command, args []string) error { return c.Help() }}
-	company.AddCommand(companyCreateCommand(&sf), companyListCommand(&sf), companyShowCommand(&sf))
+	company.AddCommand(companyCreateCommand(&sf), companyListCommand(&sf), companyShowCommand(&sf), companyLimitsCommand(&sf))
 	root.AddCommand(company, applyCommand(&sf), exportCommand(&sf), migrateCommand(&sf), serveCommand(&sf, stderr), userCommand(&sf))
 	for _, c := range append(root.Commands(), company.Commands()...) {
 		c.Long = strings.TrimSpace(c.Long+"\n\n"+epicdExitHelp) + "\n"
@@ -223,6 +223,7 @@ func companyShowCommand(sf *storeFlags) *cobra.Command {
 				for _, f := range cfg.CustomFields {
 					fmt.Fprintf(w, "custom field %s: %s\n", f.Key, f.Name)
 				}
+				printLimits(w, cfg.Limits)
 				return nil
 			})
 		},
@@ -246,11 +247,14 @@ func migrateCommand(sf *storeFlags) *cobra.Command {
 func applyCommand(sf *storeFlags) *cobra.Command {
 	var company string
 	var lim archive.Limits
+	var approve bool
 	c := &cobra.Command{
 		Use:   "apply --company NAME ARCHIVE.zip",
 		Short: "validate an archive and apply it to a company now",
 		Long: `Validate ARCHIVE.zip and apply it to the company's directory now, in one
-transaction, and print the summary. The job and its report are stored.`,
+transaction, and print the summary. The job and its report are stored.
+A job over the company's safety limits ends HELD and changes nothing
+(exit 3); --approve applies it anyway.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if company == "" {
@@ -262,7 +266,7 @@ transaction, and print the summary. The job and its report are stored.`,
 					return err
 				}
 				e := &engine.Engine{Store: st, Limits: lim}
-				job, err := e.Apply(ctx, co, args[0], engine.Job{By: "epicd apply"})
+				job, err := e.Apply(ctx, co, args[0], engine.Job{By: "epicd apply", Approved: approve})
 				w := c.OutOrStdout()
 				if errors.Is(err, engine.ErrInvalidArchive) {
 					printJob(w, job)
@@ -272,6 +276,10 @@ transaction, and print the summary. The job and its report are stored.`,
 					return exitWith(ExitFailure, "apply %s: %v", args[0], err)
 				}
 				printJob(w, job)
+				if job.Status == directory.JobHeld {
+					return exitWith(ExitJob, "the job is HELD by the company's safety limits and changed nothing; "+
+						"run again with --approve to apply it anyway")
+				}
 				if job.Status != directory.JobCompleted {
 					return exitWith(ExitJob, "")
 				}
@@ -280,6 +288,7 @@ transaction, and print the summary. The job and its report are stored.`,
 		},
 	}
 	c.Flags().StringVar(&company, "company", "", "the company to apply the archive to")
+	c.Flags().BoolVar(&approve, "approve", false, "apply even when the job crosses the company's safety limits (processing.md §6)")
 	limitFlags(c, &lim)
 	return c
 }

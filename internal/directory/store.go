@@ -20,6 +20,9 @@ type Store interface {
 	Company(ctx context.Context, name string) (*Company, error)
 	// Companies returns every company, by name.
 	Companies(ctx context.Context) ([]*Company, error)
+	// SetConfig replaces the configuration of the company of that ID (and
+	// raises its generation), or is ErrNotFound.
+	SetConfig(ctx context.Context, company uuid.UUID, cfg Config) error
 
 	// Update runs fn in one transaction on the company's directory: when fn
 	// returns nil every write of fn is committed at once, otherwise none is.

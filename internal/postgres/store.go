@@ -400,3 +400,19 @@ func mapErr(err error, refs bool) error {
 	}
 	return err
 }
+
+// SetConfig implements directory.Store.
+func (s *Store) SetConfig(ctx context.Context, company uuid.UUID, cfg directory.Config) error {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("set the configuration of company %s: %w", company, err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE companies SET config = $1, generation = generation + 1 WHERE id = $2`, js, pgID(company))
+	if err != nil {
+		return fmt.Errorf("set the configuration of company %s: %w", company, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set the configuration of company %s: %w", company, directory.ErrNotFound)
+	}
+	return nil
+}

@@ -245,3 +245,27 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// SetConfig implements directory.Store.
+func (s *Store) SetConfig(ctx context.Context, company uuid.UUID, cfg directory.Config) error {
+	js, err := marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("set the configuration of company %s: %w", company, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE companies SET config = ?, generation = generation + 1 WHERE id = ?`, js, blob(company))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return directory.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set the configuration of company %s: %w", company, err)
+	}
+	return nil
+}
