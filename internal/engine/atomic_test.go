@@ -63,6 +63,8 @@ func TestApplyIsAtomicUnderSIGKILL(t *testing.T) {
 	// The before-state: Acme with archive 1 applied.
 	base := filepath.Join(work, "base")
 	skEpicd(t, bin, base, "company", "create", "Acme")
+	// Archive 2 removes far more than the safety limits allow.
+	skEpicd(t, bin, base, "company", "limits", "Acme", "--off")
 	start := time.Now()
 	skEpicd(t, bin, base, "apply", "--company", "Acme", arc1)
 	t.Logf("apply of archive 1 (%d people, all new): %v", skPeople, time.Since(start).Round(time.Millisecond))
