@@ -8,19 +8,26 @@ import (
 	"github.com/epicsync/epic/internal/directory"
 )
 
-// The object types the safety gate counts (processing.md §6).
+// The object types the safety gate counts (processing.md §6), in the
+// order of its messages.
 const (
-	gateSites   = "sites"
-	gatePeople  = "people"
-	gateDevices = "devices"
-	gateCustoms = "custom values"
-	gateGroups  = "groups"
-	gateShifts  = "teams"
+	gateSites = iota
+	gatePeople
+	gateDevices
+	gateCustoms
+	gateGroups
+	gateShifts
+	gateTypes
 )
 
-// gateType is the object type a file's rows remove ("" for memberships,
-// which the gate does not count).
-func gateType(l *archive.Layout) string {
+var gateNames = [gateTypes]string{"sites", "people", "devices", "custom values", "groups", "teams"}
+
+// noGate is the gate type of files the gate does not count.
+const noGate = -1
+
+// gateType is the object type a file's rows remove (noGate for
+// memberships, which the gate does not count).
+func gateType(l *archive.Layout) int {
 	switch {
 	case l.DeviceType != "":
 		return gateDevices
@@ -35,10 +42,8 @@ func gateType(l *archive.Layout) string {
 	case l.Name == archive.FileTeams:
 		return gateShifts
 	}
-	return ""
+	return noGate
 }
-
-var gateOrder = []string{gateSites, gatePeople, gateDevices, gateCustoms, gateGroups, gateShifts}
 
 // errHeld rolls back the transaction of a job the safety gate holds.
 var errHeld = errors.New("held by the safety gate")
@@ -50,27 +55,27 @@ var errHeld = errors.New("held by the safety gate")
 // rows that upsert (ACTION=Y).
 // The people rule asks only mirror archives, which list the whole
 // directory: another archive changes only what it names.
-func gate(lim directory.SafetyLimits, v archive.Version, mirror bool, had map[string]int, summary map[string]*directory.SummaryLine, people int) []string {
+func gate(lim directory.SafetyLimits, v archive.Version, mirror bool, had [gateTypes]int, summary map[string]*directory.SummaryLine, people int) []string {
 	if !lim.Enabled {
 		return nil
 	}
-	removed := map[string]int{}
+	var removed [gateTypes]int
 	for _, l := range archive.Layouts(v) {
-		if t := gateType(l); t != "" {
+		if t := gateType(l); t != noGate {
 			if s := summary[synchronizer(l)]; s != nil {
 				removed[t] += s.Removed + s.RemovedByMirror
 			}
 		}
 	}
 	var why []string
-	for _, t := range gateOrder {
+	for t := range gateTypes {
 		n, of := removed[t], had[t]
 		if n == 0 || of == 0 {
 			continue
 		}
 		if n > lim.RemoveMin && n*100 > lim.RemovePercent*of {
 			why = append(why, fmt.Sprintf("would remove %d of %d %s (%d %%): more than %d %% and more than %d",
-				n, of, t, n*100/of, lim.RemovePercent, lim.RemoveMin))
+				n, of, gateNames[t], n*100/of, lim.RemovePercent, lim.RemoveMin))
 		}
 	}
 	if of := had[gatePeople]; mirror && of > 0 && people*100 < lim.MinPeoplePercent*of {

@@ -35,7 +35,7 @@ type index struct {
 	shiftByKey  map[string]*directory.Shift
 	shiftByName map[groupName]*directory.Shift
 	members     map[uuid.UUID][]*directory.Member // by shift
-	had         map[string]int                    // objects the company had, by gate type (gate.go)
+	had         [gateTypes]int                    // objects the company had, by gate type (gate.go)
 }
 
 // personEntry is what a job keeps of a person.
@@ -73,7 +73,7 @@ func loadIndex(v directory.View, n sizes) (*index, error) {
 		devs:   newDevTable(0), customs: newCustomTable(0),
 		groups: map[uuid.UUID]*directory.Group{}, groupByKey: map[string]*directory.Group{}, groupByName: map[string]*directory.Group{},
 		shifts: map[uuid.UUID]*directory.Shift{}, shiftByKey: map[string]*directory.Shift{}, shiftByName: map[groupName]*directory.Shift{},
-		members: map[uuid.UUID][]*directory.Member{}, had: map[string]int{},
+		members: map[uuid.UUID][]*directory.Member{},
 	}
 	// The store's rows are read on this goroutine and indexed on
 	// another, in batches: reading (the store's driver) and indexing
