@@ -53,6 +53,7 @@ var errHeld = errors.New("held by the safety gate")
 // why the job is held, or nil when it may be committed. had are the
 // objects the company had before the job; people the archive's DS_USERS
 // rows that upsert (ACTION=Y).
+//
 // The people rule asks only mirror archives, which list the whole
 // directory: another archive changes only what it names.
 func gate(lim directory.SafetyLimits, v archive.Version, mirror bool, had [gateTypes]int, summary map[string]*directory.SummaryLine, people int) []string {
