@@ -477,3 +477,39 @@ func TestTwoServicesOnePostgres(t *testing.T) {
 	a.stop()
 	b.stop()
 }
+
+// TestSafetyGate: an archive that would remove most people is HELD with
+// nothing changed; `epic approve` by a company administrator queues it
+// again and the next batch run applies it.
+func TestSafetyGate(t *testing.T) {
+	s := newService(t, "", "--batch-interval", "1s")
+	s.addUser("Acme", "acme-admin", "company-admin")
+	s.addUser("Acme", "acme-read", "reader")
+	s.start()
+	dir := t.TempDir()
+	if out, code := run(t, s.clientEnv("acme-up"), bins.epic, "file", writeArchive(t, dir, 100, 41, generate.Options{}), "--wait"); code != 0 {
+		t.Fatalf("first upload: exit %d\n%s", code, out)
+	}
+	out, code := run(t, s.clientEnv("acme-up"), bins.epic, "file", writeArchive(t, dir, 40, 41, generate.Options{}), "--wait")
+	if code != 3 || !strings.Contains(out, "HELD") {
+		t.Fatalf("an archive removing 60 of 100 people: exit %d, want 3 and HELD\n%s", code, out)
+	}
+	held := s.newestJob("acme-up")
+	var people list[map[string]any]
+	if s.get("acme-read", "/api/xm/1/people?limit=1", &people); people.Total != 100 {
+		t.Errorf("after the HELD job the company has %d people, want 100 (nothing changed)", people.Total)
+	}
+	if out, code := run(t, s.clientEnv("acme-up"), bins.epic, "approve", held.ID); code == 0 {
+		t.Errorf("an uploader approved a HELD job:\n%s", out)
+	}
+	if out, code := run(t, s.clientEnv("acme-admin"), bins.epic, "approve", held.ID); code != 0 {
+		t.Fatalf("epic approve: exit %d\n%s", code, out)
+	}
+	if j := s.waitJob("acme-up", held.ID, time.Minute); j.Status != "COMPLETED" {
+		t.Errorf("the approved job is %s, want COMPLETED", j.Status)
+	}
+	if s.get("acme-read", "/api/xm/1/people?limit=1", &people); people.Total != 40 {
+		t.Errorf("after the approved job the company has %d people, want 40", people.Total)
+	}
+	s.stop()
+}
