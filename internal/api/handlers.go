@@ -63,6 +63,18 @@ func personRef(p *directory.Person) ref {
 		Links: &links{Self: "/api/xm/1/people/" + p.ID.String()}}
 }
 
+// personRefs are the references of the people of ids found in people, in
+// the order of ids; ids not found (removed meanwhile) are left out.
+func personRefs(ids []uuid.UUID, people map[uuid.UUID]*directory.Person) []ref {
+	var l []ref
+	for _, id := range ids {
+		if p := people[id]; p != nil {
+			l = append(l, personRef(p))
+		}
+	}
+	return l
+}
+
 // roleID is a role's stable ID: roles are names in the company's
 // configuration.
 func roleID(company uuid.UUID, name string) string {
@@ -204,13 +216,7 @@ func (s *server) peopleOut(ctx context.Context, c *call, people []*directory.Per
 			o.Roles = embedded(roleRefs(c.company.ID, p.Roles))
 		}
 		if embed["supervisors"] {
-			var l []ref
-			for _, id := range p.Supervisors {
-				if x := supervisors[id]; x != nil {
-					l = append(l, personRef(x))
-				}
-			}
-			o.Supervisors = embedded(l)
+			o.Supervisors = embedded(personRefs(p.Supervisors, supervisors))
 		}
 		out[i] = o
 	}
@@ -486,13 +492,7 @@ func (s *server) groupsOut(ctx context.Context, c *call, groups []*directory.Gro
 			o.Observers = embedded(roleRefs(c.company.ID, g.Observers))
 		}
 		if len(g.Supervisors) > 0 {
-			var l []ref
-			for _, id := range g.Supervisors {
-				if p := people[id]; p != nil {
-					l = append(l, personRef(p))
-				}
-			}
-			o.Supervisors = embedded(l)
+			o.Supervisors = embedded(personRefs(g.Supervisors, people))
 		}
 		out[i] = o
 	}

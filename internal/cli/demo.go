@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -336,7 +335,7 @@ func demoPeek(ctx context.Context, url, ca, pwFile string, out io.Writer) error 
 	if err := cl.GetJSON(ctx, "/api/xm/1/people?limit=3", &page); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   %s people in %s; the first %d:\n", strconv.Itoa(page.Total), demoCompany, len(page.Data))
+	fmt.Fprintf(out, "   %d people in %s; the first %d:\n", page.Total, demoCompany, len(page.Data))
 	for _, p := range page.Data {
 		fmt.Fprintf(out, "   - %s (%s %s, %s)\n", p.TargetName, p.FirstName, p.LastName, p.Site.Name)
 	}

@@ -229,11 +229,11 @@ func exportLDAP(ctx context.Context, cfgPath, outDir string, progress io.Writer)
 	if err != nil {
 		return 0, err
 	}
-	b, _, err := exportMapped(cfgPath, "ldap", outDir, progress, false, ldapReader(lc))
+	x, err := exportMapped(cfgPath, "ldap", outDir, progress, false, ldapReader(lc))
 	if err != nil {
 		return 0, err
 	}
-	return b.People(), nil
+	return x.b.People(), nil
 }
 
 func exportCSV(ctx context.Context, cfgPath, outDir string, progress io.Writer) (int, error) {
@@ -241,39 +241,49 @@ func exportCSV(ctx context.Context, cfgPath, outDir string, progress io.Writer) 
 	if err != nil {
 		return 0, err
 	}
-	b, _, err := exportMapped(cfgPath, "csv", outDir, progress, false, csvReader(cc))
+	x, err := exportMapped(cfgPath, "csv", outDir, progress, false, csvReader(cc))
 	if err != nil {
 		return 0, err
 	}
-	return b.People(), nil
+	return x.b.People(), nil
+}
+
+// mappedExport is what exportMapped did: the people and groups built,
+// the source's report, and the source's name and health floor, so that
+// callers record the export without reading the configuration again.
+type mappedExport struct {
+	b      *mapping.Builder
+	rep    exportReport
+	name   string
+	health source.Health
 }
 
 // exportMapped is what every mapped export does around its source:
 // mapping, progress, the lists of what was left out, the health floor,
 // and the archive folder, written only when all of that passed.
-func exportMapped(cfgPath, typ, out string, stderr io.Writer, quiet bool, read reader) (*mapping.Builder, exportReport, error) {
+func exportMapped(cfgPath, typ, out string, stderr io.Writer, quiet bool, read reader) (*mappedExport, error) {
 	name, err := sourceName(cfgPath, typ)
 	if err != nil {
-		return nil, exportReport{}, err
+		return nil, err
 	}
 	mc, err := mapping.Load(cfgPath)
 	if err != nil {
-		return nil, exportReport{}, exitWith(ExitFailure, "configuration: %v", err)
+		return nil, exitWith(ExitFailure, "configuration: %v", err)
 	}
 	m, err := mapping.New(mc)
 	if err != nil {
-		return nil, exportReport{}, exitWith(ExitFailure, "configuration: %v", err)
+		return nil, exitWith(ExitFailure, "configuration: %v", err)
 	}
 	health, err := loadHealth(cfgPath)
 	if err != nil {
-		return nil, exportReport{}, exitWith(ExitFailure, "configuration: %v", err)
+		return nil, exitWith(ExitFailure, "configuration: %v", err)
 	}
 	b := mapping.NewBuilder(m)
 	prog := newProgress(stderr, quiet)
 	rep, err := read(m, b, prog.update)
 	prog.done()
 	if err != nil {
-		return nil, rep, exitWith(ExitFailure, "export of %s stopped, no archive was written: %v", name, err)
+		return nil, exitWith(ExitFailure, "export of %s stopped, no archive was written: %v", name, err)
 	}
 	if !quiet {
 		printList(stderr, "left out (not people)", rep.skipped)
@@ -282,37 +292,29 @@ func exportMapped(cfgPath, typ, out string, stderr io.Writer, quiet bool, read r
 	}
 	if err := health.Check(name, b.People()); err != nil {
 		if errors.Is(err, source.ErrUnhealthy) {
-			return nil, rep, exitWith(ExitUnhealthy, "%v; no archive was written", err)
+			return nil, exitWith(ExitUnhealthy, "%v; no archive was written", err)
 		}
-		return nil, rep, exitWith(ExitFailure, "%v", err)
+		return nil, exitWith(ExitFailure, "%v", err)
 	}
 	if _, err := b.WriteDir(out); err != nil {
-		return nil, rep, exitWith(ExitFailure, "write %s: %v", out, err)
+		return nil, exitWith(ExitFailure, "write %s: %v", out, err)
 	}
-	return b, rep, nil
+	return &mappedExport{b: b, rep: rep, name: name, health: health}, nil
 }
 
 // runExport is epic export TYPE: the export, then the source-health
 // state recorded and a summary printed.
 func runExport(c *cobra.Command, f exportFlags, cfgPath, typ string, read reader) error {
-	b, rep, err := exportMapped(cfgPath, typ, f.out, c.ErrOrStderr(), f.quiet, read)
+	x, err := exportMapped(cfgPath, typ, f.out, c.ErrOrStderr(), f.quiet, read)
 	if err != nil {
 		return err
 	}
-	name, err := sourceName(cfgPath, typ)
-	if err != nil {
-		return err
-	}
-	health, err := loadHealth(cfgPath)
-	if err == nil {
-		err = health.Record(name, b.People(), time.Now())
-	}
-	if err != nil {
+	if err := x.health.Record(x.name, x.b.People(), time.Now()); err != nil {
 		return exitWith(ExitFailure, "the archive %s was written, but %v", f.out, err)
 	}
 	if !f.quiet {
 		fmt.Fprintf(c.OutOrStdout(), "wrote %s: %d people, %d groups from %d records of %s (%d left out)\n",
-			f.out, b.People(), b.Groups(), rep.read, name, len(rep.skipped))
+			f.out, x.b.People(), x.b.Groups(), x.rep.read, x.name, len(x.rep.skipped))
 	}
 	return nil
 }

@@ -336,13 +336,11 @@ func TestBadUploads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var e apiError
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 401 || !regexp.MustCompile(`"code":\s*401`).Match(b) {
 			t.Errorf("%s with a bad password: %d %s; want a 401 JSON error", who[0], resp.StatusCode, b)
 		}
-		_ = e
 	}
 	out, code2 := run(t, append(s.clientEnv("acme-up"), "EPIC_PASSWORD=wrong"), bins.epic, "jobs")
 	if code2 != 255 {
@@ -466,9 +464,6 @@ func TestTwoServicesOnePostgres(t *testing.T) {
 	// Each job was applied by exactly one service, once.
 	logs := a.log.String() + b.log.String()
 	for login, id := range ids {
-		if n := strings.Count(logs, "msg=applying company="); n == 0 {
-			t.Fatalf("no service logged an apply:\n%s", logs)
-		}
 		if n := regexp.MustCompile(`msg=applying company=\S+ job=`+id).FindAllStringIndex(logs, -1); len(n) != 1 {
 			t.Errorf("%s: job %s was applied %d times, want 1", login, id, len(n))
 		}
